@@ -1,0 +1,93 @@
+package dev.natslog.core.event;
+
+import dev.natslog.core.frame.FrameDecoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/**
+ * The whole per-line path of one container's stream: FIFO bytes → {@link FrameDecoder} →
+ * {@link LineAssembler} → {@link JsonEventEncoder} → one {@code byte[]} per event to an {@link EventSink}.
+ *
+ * <p><b>Allocation:</b> per line, only the event's {@code byte[]} (see the three stages' own notes).
+ * Not thread-safe: one per stream, driven by one thread at a time.
+ */
+public final class LogStreamCodec implements AutoCloseable {
+    /** Receives each encoded event. */
+    @FunctionalInterface
+    public interface EventSink {
+        /**
+         * @param event the event's UTF-8 JSON bytes; a fresh array the sink may keep.
+         */
+        void onEvent(byte[] event);
+    }
+
+    private final FrameDecoder decoder;
+    private final LineAssembler assembler;
+    private final JsonEventEncoder encoder;
+    private long events;
+    private long eventBytes;
+    private boolean closed;
+
+    /**
+     * @param allocator      pooled allocator for the stages' buffers.
+     * @param prefix         the container's rendered prefix ({@link JsonEventEncoder#renderPrefix}).
+     * @param maxFrameLength largest frame accepted (bytes).
+     * @param maxLineLength  cap of one reassembled line (bytes).
+     * @param sink           receives every event, on the decoding thread.
+     */
+    public LogStreamCodec(final ByteBufAllocator allocator, final byte[] prefix, final int maxFrameLength,
+                          final int maxLineLength, final EventSink sink) {
+        this.encoder = new JsonEventEncoder(prefix, allocator);
+        this.assembler = new LineAssembler(allocator, maxLineLength, line -> {
+            final byte[] event = encoder.encode(line);
+            events++;
+            eventBytes += event.length;
+            sink.onEvent(event);
+        });
+        this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
+    }
+
+    /**
+     * @param in bytes read from the FIFO; all consumed, not released (the caller owns it).
+     */
+    public void decode(final ByteBuf in) {
+        decoder.decode(in);
+    }
+
+    /** End of stream: emits what is still buffered (an unfinished frame is counted as skipped). */
+    public void finish() {
+        decoder.decodeLast();
+        assembler.finish();
+    }
+
+    /** @return the frame decoder, for its counters. */
+    public FrameDecoder decoder() {
+        return decoder;
+    }
+
+    /** @return events emitted so far. */
+    public long events() {
+        return events;
+    }
+
+    /** @return bytes of events emitted so far. */
+    public long eventBytes() {
+        return eventBytes;
+    }
+
+    /** @return pieces of lines emitted (over the cap, or cut by the end of the stream). */
+    public long pieces() {
+        return assembler.piecesEmitted();
+    }
+
+    /** Releases every buffer. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            decoder.close();
+            assembler.close();
+            encoder.close();
+        }
+    }
+}
