@@ -11,8 +11,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code "} and {@code \} are escaped; so is every control character below 0x20 ({@code \n \r \t \b \f}
  *   short, the rest as {@code \}{@code u00XX});</li>
  *   <li>valid UTF-8 (up to 4-byte sequences) passes through untouched;</li>
- *   <li>invalid UTF-8 is replaced by U+FFFD, one per maximal invalid subpart — the Unicode-recommended practice,
- *   the same as {@code new String(bytes, UTF_8)} — so the output is always valid UTF-8 JSON.</li>
+ *   <li>invalid UTF-8 is replaced by U+FFFD exactly as the JDK's decoder ({@code new String(bytes, UTF_8)}) does:
+ *   one per maximal invalid subpart (the Unicode-recommended practice), and one per encoded surrogate — so the
+ *   output is always valid UTF-8 JSON.</li>
  * </ul>
  *
  * <p><b>Allocation:</b> none. The fast path copies the source in one bulk {@code getBytes} and then only
@@ -157,8 +158,6 @@ public final class JsonString {
             need = 2;
             if (b0 == 0xE0) {
                 lo = 0xA0; // no overlong forms
-            } else if (b0 == 0xED) {
-                hi = 0x9F; // no surrogates
             }
         } else if (b0 >= 0xF0 && b0 <= 0xF4) {
             need = 3;
@@ -181,6 +180,9 @@ public final class JsonString {
             }
             lo = 0x80;
             hi = 0xBF;
+        }
+        if (b0 == 0xED && (a[i + 1] & 0xFF) >= 0xA0) {
+            return -3; // an encoded surrogate: one U+FFFD for all three bytes, as the JDK's decoder does
         }
         return need + 1;
     }
