@@ -1,0 +1,196 @@
+package dev.natslog.core.fifo;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.FastThreadLocal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads many FIFOs on a few threads: each FIFO is opened non-blocking and registered on a Netty epoll event
+ * loop; when it is readable, the loop reads it in 64 KiB reads into the loop's own direct buffer and hands each
+ * read to the stream's {@link Consumer}, which must consume it before returning.
+ *
+ * <p>Nothing on a loop thread waits for anything but the FIFO: consumers only decode and enqueue.
+ *
+ * <p><b>Allocation:</b> one read buffer per loop thread for the reader's life; nothing per read.
+ */
+public final class FifoReader implements AutoCloseable {
+    /** Receives what one FIFO delivers, on its loop thread. */
+    public interface Consumer {
+        /**
+         * @param read the bytes just read; consume all of them; the buffer is reused after the call.
+         */
+        void onBytes(ByteBuf read);
+
+        /**
+         * The FIFO reached end of file (every writer closed it), failed, or was closed by {@link Handle#close()}.
+         *
+         * @param error null at end of file or on close; the failure otherwise.
+         */
+        void onEnd(Throwable error);
+    }
+
+    /** A registered FIFO. */
+    public interface Handle {
+        /** Stops reading and closes the FIFO; {@link Consumer#onEnd} follows on the loop thread. Idempotent. */
+        void close();
+    }
+
+    /** Bytes per read: the size of a pipe's buffer. */
+    public static final int READ_SIZE = 64 * 1024;
+    /** Reads per readiness event before other FIFOs of the loop get their turn. */
+    private static final int READS_PER_EVENT = 16;
+
+    private final MultiThreadIoEventLoopGroup group;
+    private final FastThreadLocal<ByteBuf> readBuffer;
+
+    /**
+     * @param threads   event loop threads.
+     * @param allocator gives each loop thread its read buffer.
+     */
+    public FifoReader(final int threads, final ByteBufAllocator allocator) {
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("fifo-reader", true),
+            EpollIoHandler.newFactory());
+        this.readBuffer = new FastThreadLocal<>() {
+            @Override
+            protected ByteBuf initialValue() {
+                return allocator.directBuffer(READ_SIZE, READ_SIZE);
+            }
+
+            @Override
+            protected void onRemoval(final ByteBuf value) {
+                value.release();
+            }
+        };
+    }
+
+    /**
+     * Opens a FIFO and starts reading it.
+     *
+     * @param fifo     the FIFO's path.
+     * @param consumer receives its bytes and its end, on one loop thread.
+     * @return the handle, once registered.
+     * @throws IOException when the FIFO cannot be opened or registered.
+     */
+    public Handle open(final Path fifo, final Consumer consumer) throws IOException {
+        final FileDescriptor fd = NativeFifo.openForReading(fifo);
+        final IoEventLoop loop = group.next();
+        final FifoHandle handle = new FifoHandle(fd, consumer, loop);
+        final CompletableFuture<IoRegistration> registered = new CompletableFuture<>();
+        loop.register(handle).addListener(f -> {
+            if (f.isSuccess()) {
+                final IoRegistration registration = (IoRegistration) f.getNow();
+                handle.registration = registration;
+                registration.submit(EpollIoOps.EPOLLIN);
+                registered.complete(registration);
+            } else {
+                registered.completeExceptionally(f.cause());
+            }
+        });
+        try {
+            registered.get(10, TimeUnit.SECONDS);
+        } catch (final Exception e) {
+            closeQuietly(fd);
+            throw new IOException("cannot watch FIFO " + fifo + ": " + e.getMessage(), e);
+        }
+        return handle;
+    }
+
+    /** Stops every loop (each open FIFO is closed and its consumer told). */
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static void closeQuietly(final FileDescriptor fd) {
+        try {
+            fd.close();
+        } catch (final IOException ignored) {
+            // closing a descriptor we own: nothing to do about a failure
+        }
+    }
+
+    private final class FifoHandle implements EpollIoHandle, Handle {
+        private final FileDescriptor fd;
+        private final Consumer consumer;
+        private final IoEventLoop loop;
+        private IoRegistration registration;
+        private boolean ended;
+
+        FifoHandle(final FileDescriptor fd, final Consumer consumer, final IoEventLoop loop) {
+            this.fd = fd;
+            this.consumer = consumer;
+            this.loop = loop;
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(final IoRegistration registration, final IoEvent event) {
+            final ByteBuf buf = readBuffer.get();
+            try {
+                for (int i = 0; i < READS_PER_EVENT && !ended; i++) {
+                    buf.clear();
+                    final int n;
+                    if (buf.hasMemoryAddress()) {
+                        n = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
+                    } else {
+                        final ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
+                        n = fd.read(nio, nio.position(), nio.limit());
+                    }
+                    if (n > 0) {
+                        buf.writerIndex(n);
+                        consumer.onBytes(buf);
+                    } else if (n == 0) {
+                        return; // EAGAIN: drained for now
+                    } else {
+                        end(null); // EOF: every writer has closed
+                        return;
+                    }
+                }
+            } catch (final IOException e) {
+                end(e);
+            } catch (final RuntimeException e) {
+                end(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (loop.inEventLoop()) {
+                end(null);
+            } else {
+                loop.execute(() -> end(null));
+            }
+        }
+
+        private void end(final Throwable error) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            if (null != registration) {
+                registration.cancel();
+            }
+            closeQuietly(fd);
+            consumer.onEnd(error);
+        }
+    }
+}
