@@ -21,6 +21,18 @@ public final class LogStreamCodec implements AutoCloseable {
         void onEvent(byte[] event);
     }
 
+    /** Makes codecs that share one allocator and the same limits. */
+    public record Factory(ByteBufAllocator allocator, int maxFrameLength, int maxLineLength) {
+        /**
+         * @param prefix the container's rendered prefix.
+         * @param sink   receives its events.
+         * @return a new codec.
+         */
+        public LogStreamCodec create(final byte[] prefix, final EventSink sink) {
+            return new LogStreamCodec(allocator, prefix, maxFrameLength, maxLineLength, sink);
+        }
+    }
+
     private final FrameDecoder decoder;
     private final LineAssembler assembler;
     private final JsonEventEncoder encoder;

@@ -1,0 +1,326 @@
+package dev.natslog.core.nats;
+
+import dev.natslog.core.config.ConnectionSettings;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.Consumer;
+import io.nats.client.ErrorListener;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One jnats connection, shared by every stream with the same {@link ConnectionSettings}, and the one thread that
+ * publishes their events.
+ *
+ * <p><b>Never blocks a FIFO reader.</b> {@link #offer} only reserves room in the plugin-wide
+ * {@link BufferBudget} and appends to the stream's {@link EventQueue}; when the budget is spent, the event is
+ * dropped and counted. The publisher thread takes batches from the queues with events (round robin, each
+ * queue in order), publishes them, then {@code flush}es: a flush that returns means the server has processed
+ * everything before it, and only then are the events confirmed and their bytes given back to the budget. If the
+ * connection drops before that, the unconfirmed events go back to the head of their queues and are published
+ * again once it is back (at least once: a restart of NATS may duplicate a few events, it does not lose them).
+ */
+public final class SharedConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(SharedConnection.class);
+    private static final int BATCH_PER_QUEUE = 1024;
+    private static final int MAX_INFLIGHT = 8192;
+    private static final long MAX_INFLIGHT_BYTES = 8L * 1024 * 1024;
+    private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final ConnectionSettings settings;
+    private final BufferBudget budget;
+    private final ConcurrentLinkedQueue<EventQueue> ready = new ConcurrentLinkedQueue<>();
+    private final Thread publisher;
+    private final Listener listener = new Listener();
+    private volatile Connection connection;
+    private volatile boolean stopping;
+    private volatile long stopDeadline;
+
+    // publisher thread only
+    private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
+    private final byte[][] inflightEvent = new byte[MAX_INFLIGHT][];
+    private int inflightCount;
+    private long inflightBytes;
+    private long lastOversizeLog;
+
+    SharedConnection(final ConnectionSettings settings, final BufferBudget budget) {
+        this.settings = settings;
+        this.budget = budget;
+        this.publisher = Thread.ofPlatform().name("nats-publisher").daemon(true).unstarted(this::publishLoop);
+    }
+
+    /**
+     * Connects: tries for a short while; an authentication or TLS failure is an error; a server that is only
+     * unreachable is not: the connection keeps trying in the background and events wait (bounded) meanwhile.
+     *
+     * @throws IOException on an authentication or TLS failure, naming it (never a secret).
+     */
+    void connect(final Options.Builder options) throws IOException {
+        final Options opts = options.connectionListener(listener).errorListener(listener).build();
+        try {
+            connection = Nats.connect(opts);
+            LOG.info("NATS connected: {} (server {})", settings, connection.getConnectedUrl());
+        } catch (final IOException e) {
+            final String fatal = listener.fatalError(e);
+            if (null != fatal) {
+                throw new IOException("cannot connect to NATS " + String.join(",", settings.servers()) + ": " + fatal, e);
+            }
+            LOG.warn("NATS not reachable yet ({}): {}; events are buffered and sent once it is", settings, e.getMessage());
+            try {
+                Nats.connectAsynchronously(opts, true);
+            } catch (final InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while connecting to NATS", ie);
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to NATS", e);
+        }
+        publisher.start();
+    }
+
+    /**
+     * Queues one event; never waits. Called on a FIFO reader thread.
+     *
+     * @param queue the stream's queue.
+     * @param event the event's bytes (kept).
+     */
+    public void offer(final EventQueue queue, final byte[] event) {
+        if (!budget.tryReserve(event.length)) {
+            queue.countDrop(event.length);
+            return;
+        }
+        queue.add(event);
+        schedule(queue);
+    }
+
+    private void schedule(final EventQueue queue) {
+        if (queue.scheduled.compareAndSet(false, true)) {
+            ready.offer(queue);
+            LockSupport.unpark(publisher);
+        }
+    }
+
+    /** @return the settings of this connection. */
+    public ConnectionSettings settings() {
+        return settings;
+    }
+
+    /** @return true while connected to a server. */
+    public boolean connected() {
+        final Connection c = connection;
+        return null != c && c.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    /**
+     * Publishes what is still queued for up to {@code timeout}, then closes the connection.
+     *
+     * @param timeout longest wait.
+     */
+    void close(final Duration timeout) {
+        stopDeadline = System.nanoTime() + timeout.toNanos();
+        stopping = true;
+        LockSupport.unpark(publisher);
+        try {
+            publisher.join(Math.max(1, timeout.toMillis() + 500));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        final Connection c = connection;
+        if (null != c) {
+            try {
+                c.close();
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LOG.info("NATS connection closed: {}", settings);
+    }
+
+    private void publishLoop() {
+        while (true) {
+            final Connection c = connection;
+            final boolean up = null != c && c.getStatus() == Connection.Status.CONNECTED;
+            if (stopping && (System.nanoTime() - stopDeadline > 0 || (0 == inflightCount && ready.isEmpty()) || !up)) {
+                if (up && inflightCount > 0) {
+                    flush(c);
+                }
+                return;
+            }
+            if (!up) {
+                if (inflightCount > 0) {
+                    requeueInflight();
+                }
+                LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                continue;
+            }
+            final EventQueue queue = ready.poll();
+            if (null == queue) {
+                if (inflightCount > 0) {
+                    flush(c);
+                } else {
+                    LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                }
+                continue;
+            }
+            queue.scheduled.set(false);
+            if (!publishBatch(c, queue)) {
+                requeueInflight();
+                continue;
+            }
+            if (queue.hasEvents()) {
+                schedule(queue);
+            }
+            if (inflightCount >= MAX_INFLIGHT - BATCH_PER_QUEUE || inflightBytes >= MAX_INFLIGHT_BYTES || ready.isEmpty()) {
+                flush(c);
+            }
+        }
+    }
+
+    /** @return false when the connection failed under it (the taken events are in flight, to be requeued). */
+    private boolean publishBatch(final Connection c, final EventQueue queue) {
+        final long maxPayload = c.getMaxPayload();
+        for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
+            final byte[] event = queue.poll();
+            if (null == event) {
+                return true;
+            }
+            if (maxPayload > 0 && event.length > maxPayload) {
+                budget.release(event.length);
+                queue.discarded(event);
+                logOversize(queue, event.length, maxPayload);
+                continue;
+            }
+            inflightQueue[inflightCount] = queue;
+            inflightEvent[inflightCount] = event;
+            inflightCount++;
+            inflightBytes += event.length;
+            try {
+                c.publish(queue.subject(), event);
+            } catch (final IllegalStateException e) {
+                return false; // disconnected or closed meanwhile
+            }
+        }
+        return true;
+    }
+
+    private void flush(final Connection c) {
+        try {
+            c.flush(FLUSH_TIMEOUT);
+        } catch (final Exception e) {
+            LOG.debug("flush failed ({}); {} events will be sent again", e.toString(), inflightCount);
+            requeueInflight();
+            return;
+        }
+        for (int i = 0; i < inflightCount; i++) {
+            budget.release(inflightEvent[i].length);
+            final EventQueue q = inflightQueue[i];
+            inflightQueue[i] = null;
+            inflightEvent[i] = null;
+            q.confirmed();
+        }
+        inflightCount = 0;
+        inflightBytes = 0;
+    }
+
+    /** Puts unconfirmed events back at the head of their queues, in their order. */
+    private void requeueInflight() {
+        for (int i = inflightCount - 1; i >= 0; i--) {
+            inflightQueue[i].pushBack(inflightEvent[i]);
+        }
+        for (int i = 0; i < inflightCount; i++) {
+            schedule(inflightQueue[i]);
+            inflightQueue[i] = null;
+            inflightEvent[i] = null;
+        }
+        inflightCount = 0;
+        inflightBytes = 0;
+    }
+
+    private void logOversize(final EventQueue queue, final int size, final long maxPayload) {
+        final long now = System.nanoTime();
+        if (now - lastOversizeLog > TimeUnit.SECONDS.toNanos(5) || 0 == lastOversizeLog) {
+            lastOversizeLog = now;
+            LOG.warn("container {}: dropped an event of {} bytes: over the server's max_payload of {} bytes",
+                queue.name(), size, maxPayload);
+        }
+    }
+
+    /** Connection events, and the errors that tell a bad configuration from an unreachable server. */
+    private final class Listener implements ConnectionListener, ErrorListener {
+        private volatile String lastServerError;
+        private volatile Exception lastException;
+
+        @Override
+        public void connectionEvent(final Connection conn, final Events type) {
+            switch (type) {
+                case CONNECTED, RECONNECTED -> {
+                    // after a failed first connect, jnats reports the background success as either event
+                    if (null == connection) {
+                        connection = conn;
+                        LOG.info("NATS connected: {} (server {})", settings, conn.getConnectedUrl());
+                    } else if (type == Events.RECONNECTED) {
+                        LOG.info("NATS reconnected: {} (server {})", settings, conn.getConnectedUrl());
+                    }
+                    LockSupport.unpark(publisher);
+                }
+                case DISCONNECTED -> LOG.warn("NATS disconnected: {}; events are buffered meanwhile", settings);
+                case CLOSED -> {
+                    if (!stopping) {
+                        LOG.error("NATS connection closed for good ({}): nats-max-reconnect={} reached", settings,
+                            settings.maxReconnect());
+                    }
+                }
+                default -> LOG.debug("NATS {}: {}", type, settings);
+            }
+        }
+
+        @Override
+        public void errorOccurred(final Connection conn, final String error) {
+            lastServerError = error;
+            LOG.warn("NATS server error ({}): {}", settings, error);
+        }
+
+        @Override
+        public void exceptionOccurred(final Connection conn, final Exception exp) {
+            lastException = exp;
+            LOG.debug("NATS exception ({}): {}", settings, exp.toString());
+        }
+
+        @Override
+        public void slowConsumerDetected(final Connection conn, final Consumer consumer) {
+            // we do not subscribe
+        }
+
+        /** @return why connecting failed if it is a configuration problem (auth, TLS); null if merely unreachable. */
+        String fatalError(final IOException e) {
+            final String server = lastServerError;
+            if (null != server && server.toLowerCase().contains("authoriz")) {
+                return "authorization failed (" + server.trim() + "): check nats-user/nats-pass or nats-token";
+            }
+            for (Throwable t = lastException; null != t; t = t.getCause()) {
+                if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+                    return "TLS failed: " + t.getMessage();
+                }
+            }
+            for (Throwable t = e; null != t; t = t.getCause()) {
+                if (t instanceof javax.net.ssl.SSLException) {
+                    return "TLS failed: " + t.getMessage();
+                }
+                if (t instanceof io.nats.client.AuthenticationException) {
+                    return "authorization failed: " + t.getMessage();
+                }
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.natslog.core.stream;
+
+import dev.natslog.core.event.LineAssembler;
+import dev.natslog.core.frame.LogEntryLayout;
+import dev.natslog.core.nats.BufferBudget;
+
+import java.nio.file.Path;
+
+/**
+ * Process-wide settings of the driver.
+ *
+ * @param hostname       the host's name, for the {@code hostname} field and {@code {{.Hostname}}}.
+ * @param stateDir       where live streams are remembered for crash recovery.
+ * @param bufferBytes    plugin-wide bound on event bytes waiting for NATS.
+ * @param readerThreads  threads reading FIFOs.
+ * @param maxLineLength  cap of one reassembled line.
+ * @param maxFrameLength largest frame accepted.
+ */
+public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
+                           int maxFrameLength) {
+    /** Defaults for everything but the host name and the state directory. */
+    public static DriverConfig defaults(final String hostname, final Path stateDir) {
+        return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH);
+    }
+
+    /** @return a copy with another buffer bound. */
+    public DriverConfig withBufferBytes(final long bytes) {
+        return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength);
+    }
+}

@@ -1,0 +1,265 @@
+package dev.natslog.core.stream;
+
+import dev.natslog.core.config.LogOptions;
+import dev.natslog.core.config.OptionException;
+import dev.natslog.core.config.StreamSettings;
+import dev.natslog.core.docker.ContainerInfo;
+import dev.natslog.core.event.LogStreamCodec;
+import dev.natslog.core.fifo.FifoReader;
+import dev.natslog.core.nats.BufferBudget;
+import dev.natslog.core.nats.NatsConnections;
+import dev.natslog.core.nats.SharedConnection;
+import io.netty.buffer.PooledByteBufAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * What Docker's LogDriver calls do, without HTTP: the registry of live streams, keyed by FIFO path.
+ *
+ * <ul>
+ *   <li>{@link #start}: options are parsed and validated before anything is opened; a second call for a live
+ *   FIFO changes nothing (dockerd may retry); whatever was opened is closed again if a later step fails.</li>
+ *   <li>{@link #stop}: returns at once. dockerd closes its end only after StopLogging's reply, so the stream
+ *   keeps reading to end of file, publishes what is left, then removes itself. No lock is held during I/O.</li>
+ *   <li>Drops and corrupt bytes are logged per container at most every {@link #REPORT_INTERVAL}.</li>
+ * </ul>
+ */
+public final class LogDriver implements AutoCloseable {
+    /** How often drops and corruption are reported, at most. */
+    public static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
+    /** After StopLogging, how long to wait for dockerd to close its end before closing ours. */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(60);
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogDriver.class);
+
+    /** A StartLogging request: the FIFO and the container. */
+    public record StartRequest(String file, ContainerInfo info) {
+    }
+
+    private final DriverConfig config;
+    private final BufferBudget budget;
+    private final NatsConnections connections;
+    private final FifoReader reader;
+    private final StateStore state;
+    private final LogStreamCodec.Factory codecs;
+    private final ScheduledExecutorService timer;
+    private final Map<String, CompletableFuture<LogStream>> streams = new ConcurrentHashMap<>();
+    private volatile boolean closing;
+
+    /**
+     * @param config the process-wide settings.
+     */
+    public LogDriver(final DriverConfig config) {
+        this.config = config;
+        this.budget = new BufferBudget(config.bufferBytes());
+        this.connections = new NatsConnections(budget);
+        this.reader = new FifoReader(config.readerThreads(), PooledByteBufAllocator.DEFAULT);
+        this.state = new StateStore(config.stateDir());
+        this.codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT, config.maxFrameLength(),
+            config.maxLineLength());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("log-driver-timer")
+            .daemon(true).unstarted(r));
+        final long every = REPORT_INTERVAL.toMillis();
+        timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * StartLogging.
+     *
+     * @param file    the FIFO dockerd made for the container.
+     * @param info    the container.
+     * @param request the request's body, saved for crash recovery.
+     * @throws OptionException when an option cannot be used (the message is for {@code docker run}).
+     * @throws IOException     when NATS refuses the credentials or TLS fails, or the FIFO cannot be opened.
+     */
+    public void start(final String file, final ContainerInfo info, final byte[] request) throws IOException {
+        if (closing) {
+            throw new IOException("the NATS log driver is shutting down");
+        }
+        final CompletableFuture<LogStream> mine = new CompletableFuture<>();
+        final CompletableFuture<LogStream> existing = streams.putIfAbsent(file, mine);
+        if (null != existing) {
+            try {
+                existing.join(); // a retry of a live (or starting) stream: same outcome, nothing changes
+                return;
+            } catch (final CompletionException e) {
+                start(file, info, request); // the first attempt failed and is gone: this one is a new attempt
+                return;
+            }
+        }
+        try {
+            final StreamSettings settings = StreamSettings.resolve(info, LogOptions.parse(info.config()),
+                config.hostname());
+            final SharedConnection connection = connections.acquire(settings.connection());
+            final LogStream stream = new LogStream(file, info, settings, connection, codecs, this::ended);
+            try {
+                state.save(file, request);
+                stream.handle = reader.open(Path.of(file), stream);
+            } catch (final IOException | RuntimeException e) {
+                state.remove(file);
+                connections.release(connection);
+                throw e;
+            }
+            mine.complete(stream);
+            LOG.info("stream started: container {} ({}) -> subject {} on {}", stream.name(), info.id(),
+                settings.subject(), String.join(",", settings.connection().servers()));
+        } catch (final IOException | RuntimeException e) {
+            streams.remove(file, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /**
+     * StopLogging: never fails, returns at once; the stream drains its FIFO to end of file by itself.
+     *
+     * @param file the FIFO.
+     */
+    public void stop(final String file) {
+        final CompletableFuture<LogStream> f = streams.get(file);
+        if (null == f || !f.isDone() || f.isCompletedExceptionally()) {
+            return;
+        }
+        final LogStream stream = f.join();
+        stream.stopRequested = true;
+        timer.schedule(() -> {
+            if (streams.get(file) == f && null != stream.handle) {
+                LOG.warn("container {}: no end of file {} s after StopLogging; closing its FIFO", stream.name(),
+                    STOP_GRACE.toSeconds());
+                stream.handle.close();
+            }
+        }, STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Re-opens every saved stream whose FIFO still exists (after a crash, dockerd does not repeat
+     * StartLogging); forgets the others.
+     *
+     * @param parse turns a saved request body back into a request (the HTTP layer's JSON decoding).
+     * @return streams re-opened.
+     */
+    public int recover(final Function<byte[], StartRequest> parse) {
+        int reopened = 0;
+        for (final byte[] saved : state.all()) {
+            final StartRequest r;
+            try {
+                r = parse.apply(saved);
+            } catch (final RuntimeException e) {
+                LOG.warn("ignoring an unreadable saved stream: {}", e.toString());
+                continue;
+            }
+            if (!Files.exists(Path.of(r.file()))) {
+                state.remove(r.file());
+                continue;
+            }
+            try {
+                start(r.file(), r.info(), saved);
+                reopened++;
+                LOG.info("stream recovered after a restart: container {}", r.info().name());
+            } catch (final IOException | RuntimeException e) {
+                LOG.error("cannot recover the stream of container {}: {}", r.info().name(), e.getMessage());
+            }
+        }
+        return reopened;
+    }
+
+    /** @return streams being read or drained now. */
+    public int liveStreams() {
+        return streams.size();
+    }
+
+    /** @return the live streams (for tests in this package). */
+    java.util.List<LogStream> streamsForTest() {
+        return streams.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
+            .map(CompletableFuture::join).toList();
+    }
+
+    /** @return the plugin-wide buffer. */
+    public BufferBudget budget() {
+        return budget;
+    }
+
+    /** @return the shared connections. */
+    public NatsConnections connections() {
+        return connections;
+    }
+
+    /**
+     * Shutdown: stops reading (live streams stay saved, so a restarted plugin picks them up), publishes what is
+     * buffered for up to {@code timeout}, closes every connection.
+     */
+    public void close(final Duration timeout) {
+        closing = true;
+        for (final CompletableFuture<LogStream> f : streams.values()) {
+            if (f.isDone() && !f.isCompletedExceptionally() && null != f.join().handle) {
+                f.join().handle.close();
+            }
+        }
+        connections.close(timeout);
+        reader.close();
+        timer.shutdownNow();
+        LOG.info("NATS log driver stopped");
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    /** On the FIFO's reader thread: the FIFO has ended; wait for its events to be confirmed, then finish. */
+    private void ended(final LogStream stream, final Throwable error) {
+        if (null != error) {
+            LOG.warn("container {}: reading its FIFO failed: {}", stream.name(), error.toString());
+        }
+        stream.queue.end(() -> timer.execute(() -> finished(stream)));
+    }
+
+    private void finished(final LogStream stream) {
+        streams.remove(stream.file);
+        if (!closing) {
+            state.remove(stream.file); // on shutdown the stream stays saved for the next start
+        }
+        report(stream);
+        LOG.info("stream ended: container {}: {} lines ({} bytes) sent, {} dropped, {} corrupt bytes skipped",
+            stream.name(), stream.queue.sent(), stream.codec.eventBytes(), stream.queue.dropped(),
+            stream.codec.decoder().bytesSkipped());
+        connections.release(stream.connection);
+    }
+
+    private void report() {
+        for (final CompletableFuture<LogStream> f : streams.values()) {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                report(f.join());
+            }
+        }
+    }
+
+    private void report(final LogStream s) {
+        final long drops = s.queue.dropped();
+        if (drops > s.reportedDrops) {
+            LOG.warn("container {}: dropped {} events ({} in all, {} bytes): NATS is slow or unreachable and the "
+                    + "buffer of {} bytes is full", s.name(), drops - s.reportedDrops, drops, s.queue.droppedBytes(),
+                budget.capacity());
+            s.reportedDrops = drops;
+        }
+        final long skipped = s.codec.decoder().bytesSkipped();
+        if (skipped > s.reportedSkipped) {
+            LOG.warn("container {}: skipped {} bytes of corrupt frames ({} in all)", s.name(),
+                skipped - s.reportedSkipped, skipped);
+            s.reportedSkipped = skipped;
+        }
+    }
+}
