@@ -1,0 +1,76 @@
+package dev.natslog.plugin;
+
+import dev.natslog.core.nats.BufferBudget;
+import dev.natslog.core.stream.DriverConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The plugin-wide settings, from the process environment (config.json's settable {@code env}):
+ * <ul>
+ *   <li>{@code STATE_DIR}: where live streams are remembered for crash recovery
+ *   (default {@value #DEFAULT_STATE_DIR});</li>
+ *   <li>{@code NATS_BUFFER_SIZE}: bound on event bytes waiting for NATS across the plugin, e.g. {@code 32m}
+ *   (default 32 MiB);</li>
+ *   <li>{@code READER_THREADS}: threads reading FIFOs (default 2).</li>
+ * </ul>
+ */
+final class PluginSettings {
+    static final String DEFAULT_STATE_DIR = "/var/lib/nats-log-driver/state";
+
+    private PluginSettings() {
+    }
+
+    static DriverConfig fromEnvironment(final Map<String, String> env) {
+        final DriverConfig base = DriverConfig.defaults(hostname(env), Path.of(env.getOrDefault("STATE_DIR", DEFAULT_STATE_DIR)));
+        final long buffer = size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"), BufferBudget.DEFAULT_CAPACITY);
+        final int readers = (int) size("READER_THREADS", env.get("READER_THREADS"), base.readerThreads());
+        return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
+            base.maxFrameLength());
+    }
+
+    /** The host's name: the UTS namespace's, which a managed plugin shares with the host. */
+    static String hostname(final Map<String, String> env) {
+        try {
+            final String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+            if (!h.isEmpty()) {
+                return h;
+            }
+        } catch (final IOException ignored) {
+            // not Linux: fall back below
+        }
+        return env.getOrDefault("HOSTNAME", "localhost");
+    }
+
+    /** A byte count: digits with an optional k, m or g suffix (powers of 1024). */
+    static long size(final String name, final String value, final long dflt) {
+        if (null == value || value.isBlank()) {
+            return dflt;
+        }
+        final String v = value.trim().toLowerCase(Locale.ROOT).replaceAll("i?b$", "");
+        long unit = 1;
+        String digits = v;
+        switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+            case 'k' -> unit = 1024;
+            case 'm' -> unit = 1024 * 1024;
+            case 'g' -> unit = 1024L * 1024 * 1024;
+            default -> unit = 1;
+        }
+        if (unit > 1) {
+            digits = v.substring(0, v.length() - 1);
+        }
+        try {
+            final long n = Long.parseLong(digits.trim());
+            if (n > 0) {
+                return n * unit;
+            }
+        } catch (final NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + "='" + value + "' is invalid: expected a positive size such as 33554432, 32m or 1g");
+    }
+}
