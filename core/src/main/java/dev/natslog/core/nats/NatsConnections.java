@@ -114,7 +114,9 @@ public final class NatsConnections implements AutoCloseable {
             .reconnectBufferSize(0) // our own BufferBudget is the one bound
             .connectionTimeout(CONNECT_TIMEOUT)
             .maxMessagesInOutgoingQueue(65_536)
-            .connectionName("docker-nats-log-driver");
+            .connectionName("docker-nats-log-driver")
+            // keep host names as given: TLS verifies the server's certificate against the name, not its IP
+            .noResolveHostnames();
         if (null != s.user()) {
             b.userInfo(s.user(), null == s.password() ? "" : s.password());
         }

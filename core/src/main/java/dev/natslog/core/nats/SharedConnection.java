@@ -255,6 +255,17 @@ public final class SharedConnection {
         }
     }
 
+    /** @return true when the failure means no server answered at all (refused, timed out, unknown host). */
+    private static boolean unreachable(final Throwable failure) {
+        for (Throwable t = failure; null != t; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
+                || t instanceof java.net.UnknownHostException || t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Connection events, and the errors that tell a bad configuration from an unreachable server. */
     private final class Listener implements ConnectionListener, ErrorListener {
         private volatile String lastServerError;
@@ -273,9 +284,13 @@ public final class SharedConnection {
                     }
                     LockSupport.unpark(publisher);
                 }
-                case DISCONNECTED -> LOG.warn("NATS disconnected: {}; events are buffered meanwhile", settings);
+                case DISCONNECTED -> {
+                    if (conn == connection) {
+                        LOG.warn("NATS disconnected: {}; events are buffered meanwhile", settings);
+                    }
+                }
                 case CLOSED -> {
-                    if (!stopping) {
+                    if (!stopping && conn == connection) {
                         LOG.error("NATS connection closed for good ({}): nats-max-reconnect={} reached", settings,
                             settings.maxReconnect());
                     }
@@ -319,6 +334,13 @@ public final class SharedConnection {
                 if (t instanceof io.nats.client.AuthenticationException) {
                     return "authorization failed: " + t.getMessage();
                 }
+            }
+            final Exception last = lastException;
+            if (settings.tls() && null != last && !unreachable(last)) {
+                // the server was there but dropped us during the TLS handshake: with TLS 1.3 a refused client
+                // certificate shows only as a closed connection
+                return "TLS failed: the server closed the connection during the handshake (" + last.getMessage()
+                    + "); does it require a client certificate (nats-tls-cert, nats-tls-key) from another CA?";
             }
             return null;
         }

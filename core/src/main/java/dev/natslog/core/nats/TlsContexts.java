@@ -131,7 +131,8 @@ public final class TlsContexts {
             final JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             for (Object o = parser.readObject(); null != o; o = parser.readObject()) {
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate(); // PKCS#1 RSA or SEC1 EC
+                    // PKCS#1 RSA or SEC1 EC (whose public part is optional, so only the private key is read)
+                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PrivateKeyInfo info) {
                     return converter.getPrivateKey(info); // PKCS#8
