@@ -221,6 +221,7 @@ class PluginIT {
                 write(writer(0), Frames.frame(Entry.of("stdout", i, "line " + i)));
             }
             assertEquals(100, receive(sub, 100, Duration.ofSeconds(10)).size());
+            Thread.sleep(1500); // the confirmed position is checkpointed twice a second: these 100 are not re-sent
             plugin.kill9();
             // dockerd keeps writing into the FIFO while the plugin is down (the pipe holds it)
             for (int i = 100; i < 200; i++) {
@@ -233,6 +234,52 @@ class PluginIT {
                 assertEquals("line " + (100 + i), got.get(i).get("text").asText());
             }
             assertTrue(plugin.logText().contains("1 stream(s) recovered"), plugin.logText());
+        }
+    }
+
+    @Test
+    void killDashNineWhileAContainerLogsLosesNoLine() throws Exception {
+        final int total = 40_000;
+        try (Connection c = Nats.connect(nats.url())) {
+            final Subscription sub = subscribe(c, "k9");
+            final String f = fifo("k9");
+            assertEquals("", dockerd.post("LogDriver.StartLogging",
+                DockerdClient.startBody(f, id(11), "k9", config("nats-subject", "k9"), "{}", "[]")).err());
+            final java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            final Thread writerThread = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < total; i++) {
+                        write(writer(0), Frames.frame(Entry.of("stdout", i, "line " + i)));
+                    }
+                } catch (final Exception e) {
+                    failure.set(e);
+                }
+            });
+            final java.util.Set<String> seen = new java.util.HashSet<>();
+            int messages = 0;
+            while (seen.size() < 5_000) {
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertTrue(null != m, "lines flow before the kill");
+                seen.add(DockerdClient.JSON.readTree(m.getData()).get("text").asText());
+                messages++;
+            }
+            plugin.kill9(); // mid-stream: lines are in its memory, in flight to NATS, and in the pipe
+            plugin.start(); // dockerd restarts it; no new StartLogging
+            writerThread.join(60_000);
+            assertEquals(null, failure.get());
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (seen.size() < total && System.nanoTime() < deadline) {
+                final Message m = sub.nextMessage(Duration.ofMillis(500));
+                if (null != m) {
+                    seen.add(DockerdClient.JSON.readTree(m.getData()).get("text").asText());
+                    messages++;
+                }
+            }
+            for (int i = 0; i < total; i++) {
+                assertTrue(seen.contains("line " + i), "line " + i + " was lost (" + seen.size() + " of " + total
+                    + " arrived):\n" + plugin.logText());
+            }
+            assertTrue(messages - total < 20_000, "duplicates stay bounded: " + (messages - total));
         }
     }
 

@@ -48,6 +48,7 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
     private final Pending[] pending = new Pending[MAX_PENDING_LINES];
     private long clock;
     private long piecesEmitted;
+    private long lastFrameEnd;
 
     /**
      * @param allocator     for the buffers of lines being gathered.
@@ -69,11 +70,12 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
     @Override
     public void onEntry(final LogEntry e) {
         final ByteBuf buf = e.buffer();
+        lastFrameEnd = e.frameEnd();
         if (!e.partial()) {
             final Pending p = find(true, buf, e.sourceOffset(), e.sourceLength());
             if (null == p) {
                 sink.onLine(line.set(buf, e.lineOffset(), e.lineLength(),
-                    buf, e.sourceOffset(), e.sourceLength(), e.timeNano()));
+                    buf, e.sourceOffset(), e.sourceLength(), e.timeNano()).resumeOffset(resumeAfter(null, e.frameEnd())));
             } else {
                 // the non-partial end of a line whose chunks had no metadata
                 append(p, e, p.lastOrdinal + 1, true);
@@ -90,7 +92,7 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
             if (!legacy && e.partialLast() && ordinal <= 1 && e.lineLength() <= maxLineLength) {
                 // a line in one chunk: nothing to gather
                 sink.onLine(line.set(buf, e.lineOffset(), e.lineLength(),
-                    buf, e.sourceOffset(), e.sourceLength(), e.timeNano()));
+                    buf, e.sourceOffset(), e.sourceLength(), e.timeNano()).resumeOffset(resumeAfter(null, e.frameEnd())));
                 return;
             }
             p = start(legacy, e, keyOffset, keyLength);
@@ -102,7 +104,7 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
     public void finish() {
         for (final Pending p : pending) {
             if (p.active) {
-                emit(p, false);
+                emit(p, false, resumeAfter(p, lastFrameEnd));
             }
         }
     }
@@ -118,6 +120,20 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
         for (final Pending p : pending) {
             p.free();
         }
+    }
+
+    /**
+     * @return where a replay would start once the line being emitted is confirmed: {@code candidate}, or the
+     * start of an earlier line still being gathered (other than {@code exclude}).
+     */
+    private long resumeAfter(final Pending exclude, final long candidate) {
+        long min = candidate;
+        for (final Pending p : pending) {
+            if (p.active && p != exclude && p.startOffset < min) {
+                min = p.startOffset;
+            }
+        }
+        return min;
     }
 
     private Pending find(final boolean legacy, final ByteBuf buf, final int keyOffset, final int keyLength) {
@@ -142,11 +158,12 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
             }
         }
         if (null == free) {
-            emit(oldest, false);
+            emit(oldest, false, resumeAfter(oldest, e.frameStart()));
             free = oldest;
         }
         final ByteBuf buf = e.buffer();
         free.start(allocator, legacy, buf, e.sourceOffset(), e.sourceLength(), keyOffset, keyLength, e.timeNano());
+        free.startOffset = e.frameStart();
         // chunks before this one were never seen (e.g. the plugin restarted mid-line): it cannot be whole
         free.cut = !legacy && e.partialOrdinal() > 1;
         return free;
@@ -158,8 +175,9 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
         final int length = e.lineLength();
         if (p.data.readableBytes() + length > maxLineLength) {
             if (p.data.isReadable()) {
-                emitPiece(p, false);
+                emitPiece(p, false, resumeAfter(p, e.frameStart()));
                 p.data.clear();
+                p.startOffset = e.frameStart();
             }
             if (length > maxLineLength) {
                 // one chunk over the cap on its own: pass it on as a piece, from the frame
@@ -167,7 +185,9 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
                 p.lastOrdinal = ordinal;
                 piecesEmitted++;
                 sink.onLine(line.set(e.buffer(), e.lineOffset(), length, p.meta, 0, p.sourceLength, p.timeNano)
-                    .markPartial(p.meta, p.sourceLength, p.keyLength, ordinal, ends));
+                    .markPartial(p.meta, p.sourceLength, p.keyLength, ordinal, ends)
+                    .resumeOffset(resumeAfter(p, e.frameEnd())));
+                p.startOffset = e.frameEnd();
                 if (ends) {
                     p.free();
                 }
@@ -177,26 +197,26 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
         p.data.writeBytes(e.buffer(), e.lineOffset(), length);
         p.lastOrdinal = ordinal;
         if (ends) {
-            emit(p, true);
+            emit(p, true, resumeAfter(p, e.frameEnd()));
         }
     }
 
     /** Emits a gathered line and frees its slot: whole, or as the final piece when it was cut before. */
-    private void emit(final Pending p, final boolean ended) {
+    private void emit(final Pending p, final boolean ended, final long resume) {
         if (ended && !p.cut) {
             sink.onLine(line.set(p.data, p.data.readerIndex(), p.data.readableBytes(),
-                p.meta, 0, p.sourceLength, p.timeNano));
+                p.meta, 0, p.sourceLength, p.timeNano).resumeOffset(resume));
         } else {
-            emitPiece(p, ended);
+            emitPiece(p, ended, resume);
         }
         p.free();
     }
 
-    private void emitPiece(final Pending p, final boolean last) {
+    private void emitPiece(final Pending p, final boolean last, final long resume) {
         p.cut = true;
         piecesEmitted++;
         sink.onLine(line.set(p.data, p.data.readerIndex(), p.data.readableBytes(), p.meta, 0, p.sourceLength, p.timeNano)
-            .markPartial(p.meta, p.sourceLength, p.keyLength, p.lastOrdinal, last));
+            .markPartial(p.meta, p.sourceLength, p.keyLength, p.lastOrdinal, last).resumeOffset(resume));
     }
 
     /** A line being gathered. {@code meta} holds its source bytes, then its key (partial id, or the source). */
@@ -211,6 +231,8 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
         long timeNano;
         int lastOrdinal;
         long lastUsed;
+        /** Stream offset of the first frame not yet emitted of this line: a replay from there rebuilds it. */
+        long startOffset;
 
         void start(final ByteBufAllocator allocator, final boolean legacy, final ByteBuf buf,
                    final int sourceOffset, final int sourceLength, final int keyOffset, final int keyLength,

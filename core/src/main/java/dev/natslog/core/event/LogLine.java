@@ -24,6 +24,7 @@ public final class LogLine {
     private int partialIdLength;
     private int partialOrdinal;
     private boolean partialLast;
+    private long resumeOffset;
 
     /**
      * Points this holder at a line and marks it whole.
@@ -57,6 +58,22 @@ public final class LogLine {
         this.partialOrdinal = ordinal;
         this.partialLast = last;
         return this;
+    }
+
+    /**
+     * Sets where a replay of the stream would start once this line is confirmed: every line before it is then
+     * done, and no line still being gathered starts earlier.
+     *
+     * @return this, for chaining.
+     */
+    LogLine resumeOffset(final long offset) {
+        this.resumeOffset = offset;
+        return this;
+    }
+
+    /** @return the stream offset a replay starts from once this line (and every one before it) is confirmed. */
+    public long resumeOffset() {
+        return resumeOffset;
     }
 
     public ByteBuf text() {

@@ -16,9 +16,11 @@ public final class LogStreamCodec implements AutoCloseable {
     @FunctionalInterface
     public interface EventSink {
         /**
-         * @param event the event's UTF-8 JSON bytes; a fresh array the sink may keep.
+         * @param event        the event's UTF-8 JSON bytes; a fresh array the sink may keep.
+         * @param resumeOffset stream offset a replay would start from once this event (and every one before it)
+         *                     is confirmed; see {@link LogLine#resumeOffset()}.
          */
-        void onEvent(byte[] event);
+        void onEvent(byte[] event, long resumeOffset);
     }
 
     /** Makes codecs that share one allocator and the same limits. */
@@ -54,7 +56,7 @@ public final class LogStreamCodec implements AutoCloseable {
             final byte[] event = encoder.encode(line);
             events++;
             eventBytes += event.length;
-            sink.onEvent(event);
+            sink.onEvent(event, line.resumeOffset());
         });
         this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
     }

@@ -58,6 +58,7 @@ public final class FrameDecoder implements AutoCloseable {
 
     private ByteBuf cumulation;
     private boolean resyncing;
+    private long position;
     private long framesDecoded;
     private long bytesSkipped;
     private long corruptions;
@@ -113,6 +114,24 @@ public final class FrameDecoder implements AutoCloseable {
             }
         }
         release();
+    }
+
+    /**
+     * @return bytes of the stream consumed so far (frames handed over plus bytes skipped): the stream offset of
+     * the next frame. During a handler call, the end of the entry's frame.
+     */
+    public long position() {
+        return position;
+    }
+
+    /**
+     * Sets the stream offset of the next byte {@link #decode} will see, when a stream is resumed part-way
+     * (crash recovery replays a journal from a frame boundary).
+     *
+     * @param position a frame boundary of the stream.
+     */
+    public void position(final long position) {
+        this.position = position;
     }
 
     /** @return whole frames handed to the handler so far. */
@@ -212,6 +231,9 @@ public final class FrameDecoder implements AutoCloseable {
             if (entry.wrap(buf, start + LENGTH_FIELD_LENGTH, frameLength)) {
                 // Advance before the callback, so a failing handler never sees the same frame again.
                 buf.readerIndex(start + LENGTH_FIELD_LENGTH + frameLength);
+                final long frameStart = position;
+                position += LENGTH_FIELD_LENGTH + frameLength;
+                entry.position(frameStart, position);
                 resyncing = false;
                 framesDecoded++;
                 try {
@@ -237,6 +259,7 @@ public final class FrameDecoder implements AutoCloseable {
     private void skip(final ByteBuf buf, final int n) {
         buf.skipBytes(n);
         bytesSkipped += n;
+        position += n;
     }
 
     private void keep(final ByteBuf in) {

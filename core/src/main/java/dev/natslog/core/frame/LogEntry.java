@@ -35,6 +35,8 @@ public final class LogEntry {
     private int partialIdOffset;
     private int partialIdLength;
     private int partialOrdinal;
+    private long frameStart;
+    private long frameEnd;
 
     /**
      * Attaches this flyweight to a LogEntry and decodes its field positions.
@@ -218,6 +220,22 @@ public final class LogEntry {
         }
         cursor = ABSENT;
         return 0;
+    }
+
+    /** Sets where this entry's frame lies in the whole stream (set by the decoder before its callback). */
+    void position(final long frameStart, final long frameEnd) {
+        this.frameStart = frameStart;
+        this.frameEnd = frameEnd;
+    }
+
+    /** @return offset in the whole stream of this entry's frame (its length prefix). */
+    public long frameStart() {
+        return frameStart;
+    }
+
+    /** @return offset in the whole stream just after this entry's frame. */
+    public long frameEnd() {
+        return frameEnd;
     }
 
     /** @return the buffer this entry was last wrapped over. */

@@ -1,34 +1,42 @@
 package dev.natslog.core.nats;
 
-import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The events of one stream waiting for its connection's publisher, in order. One producer (the stream's FIFO
- * reader), one consumer (the publisher), under the queue's own lock: {@link ArrayDeque} allocates nothing per
- * event.
+ * The events of one stream waiting for its connection's publisher, in order, each with its resume offset (see
+ * {@link dev.natslog.core.event.LogLine#resumeOffset()}). One producer (the stream's FIFO reader), one consumer
+ * (the publisher), under the queue's own lock; a growable ring of arrays allocates nothing per event.
+ *
+ * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
+ * from there (after a crash) loses nothing.
  */
 public final class EventQueue {
     private final String subject;
     private final String name;
-    private final ArrayDeque<byte[]> events = new ArrayDeque<>();
     /** True while the queue is on its publisher's ready list (so it is put there once). */
     final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong droppedBytes = new AtomicLong();
-    private volatile boolean ended;
+    private volatile long confirmedResume;
+    private byte[][] events = new byte[16][];
+    private long[] resumes = new long[16];
+    private int head;
+    private int size;
+    private boolean ended;
     private int inflight;
     private Runnable onDrained;
 
     /**
-     * @param subject where the events go.
-     * @param name    the container, for logs.
+     * @param subject       where the events go.
+     * @param name          the container, for logs.
+     * @param initialResume the stream offset a replay would start from before any event is confirmed.
      */
-    public EventQueue(final String subject, final String name) {
+    public EventQueue(final String subject, final String name, final long initialResume) {
         this.subject = subject;
         this.name = name;
+        this.confirmedResume = initialResume;
     }
 
     public String subject() {
@@ -39,35 +47,67 @@ public final class EventQueue {
         return name;
     }
 
-    synchronized void add(final byte[] event) {
-        events.addLast(event);
+    synchronized void add(final byte[] event, final long resume) {
+        if (size == events.length) {
+            grow();
+        }
+        final int i = (head + size) & (events.length - 1);
+        events[i] = event;
+        resumes[i] = resume;
+        size++;
     }
 
-    synchronized byte[] poll() {
-        final byte[] e = events.pollFirst();
-        if (null != e) {
-            inflight++;
+    /** Takes the head event; its resume offset goes to {@code resumeOut[index]}. */
+    synchronized byte[] poll(final long[] resumeOut, final int index) {
+        if (0 == size) {
+            return null;
         }
+        final byte[] e = events[head];
+        resumeOut[index] = resumes[head];
+        events[head] = null;
+        head = (head + 1) & (events.length - 1);
+        size--;
+        inflight++;
         return e;
     }
 
     /** Puts an event that was taken but not confirmed back at the head. */
-    synchronized void pushBack(final byte[] event) {
+    synchronized void pushBack(final byte[] event, final long resume) {
+        if (size == events.length) {
+            grow();
+        }
+        head = (head - 1) & (events.length - 1);
+        events[head] = event;
+        resumes[head] = resume;
+        size++;
         inflight--;
-        events.addFirst(event);
+    }
+
+    private void grow() {
+        final int n = events.length;
+        final byte[][] e = new byte[n * 2][];
+        final long[] r = new long[n * 2];
+        for (int i = 0; i < size; i++) {
+            e[i] = events[(head + i) & (n - 1)];
+            r[i] = resumes[(head + i) & (n - 1)];
+        }
+        events = e;
+        resumes = r;
+        head = 0;
     }
 
     /** @return true when the queue holds events. */
     synchronized boolean hasEvents() {
-        return !events.isEmpty();
+        return 0 != size;
     }
 
-    /** An event taken by {@link #poll()} was confirmed by NATS. */
-    void confirmed() {
+    /** An event taken by {@link #poll} was confirmed by NATS. */
+    void confirmed(final long resume) {
         sent.incrementAndGet();
         final Runnable done;
         synchronized (this) {
             inflight--;
+            advance(resume);
             done = drainedAction();
         }
         if (null != done) {
@@ -75,12 +115,14 @@ public final class EventQueue {
         }
     }
 
-    /** An event taken by {@link #poll()} cannot ever be sent (e.g. over the server's max_payload). */
-    void discarded(final byte[] event) {
-        countDrop(event.length);
+    /** An event taken by {@link #poll} cannot ever be sent (e.g. over the server's max_payload). */
+    void discarded(final byte[] event, final long resume) {
+        dropped.incrementAndGet();
+        droppedBytes.addAndGet(event.length);
         final Runnable done;
         synchronized (this) {
             inflight--;
+            advance(resume);
             done = drainedAction();
         }
         if (null != done) {
@@ -88,9 +130,21 @@ public final class EventQueue {
         }
     }
 
-    void countDrop(final long bytes) {
+    /** An event was dropped before queueing (the buffer is full). */
+    void countDrop(final long bytes, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(bytes);
+        synchronized (this) {
+            if (0 == size && 0 == inflight) {
+                advance(resume); // nothing before it waits: a replay need not start before it
+            }
+        }
+    }
+
+    private void advance(final long resume) {
+        if (resume > confirmedResume) {
+            confirmedResume = resume;
+        }
     }
 
     /**
@@ -110,12 +164,17 @@ public final class EventQueue {
     }
 
     private Runnable drainedAction() {
-        if (ended && events.isEmpty() && 0 == inflight && null != onDrained) {
+        if (ended && 0 == size && 0 == inflight && null != onDrained) {
             final Runnable r = onDrained;
             onDrained = null;
             return r;
         }
         return null;
+    }
+
+    /** @return the resume offset of the last confirmed event. */
+    public long confirmedResume() {
+        return confirmedResume;
     }
 
     /** @return events NATS confirmed. */
@@ -135,6 +194,6 @@ public final class EventQueue {
 
     /** @return events waiting or in flight. */
     public synchronized int pending() {
-        return events.size() + inflight;
+        return size + inflight;
     }
 }

@@ -48,6 +48,7 @@ public final class SharedConnection {
     // publisher thread only
     private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
     private final byte[][] inflightEvent = new byte[MAX_INFLIGHT][];
+    private final long[] inflightResume = new long[MAX_INFLIGHT];
     private int inflightCount;
     private long inflightBytes;
     private long lastOversizeLog;
@@ -91,15 +92,16 @@ public final class SharedConnection {
     /**
      * Queues one event; never waits. Called on a FIFO reader thread.
      *
-     * @param queue the stream's queue.
-     * @param event the event's bytes (kept).
+     * @param queue  the stream's queue.
+     * @param event  the event's bytes (kept).
+     * @param resume the event's resume offset.
      */
-    public void offer(final EventQueue queue, final byte[] event) {
+    public void offer(final EventQueue queue, final byte[] event, final long resume) {
         if (!budget.tryReserve(event.length)) {
-            queue.countDrop(event.length);
+            queue.countDrop(event.length, resume);
             return;
         }
-        queue.add(event);
+        queue.add(event, resume);
         schedule(queue);
     }
 
@@ -190,13 +192,13 @@ public final class SharedConnection {
     private boolean publishBatch(final Connection c, final EventQueue queue) {
         final long maxPayload = c.getMaxPayload();
         for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
-            final byte[] event = queue.poll();
+            final byte[] event = queue.poll(inflightResume, inflightCount);
             if (null == event) {
                 return true;
             }
             if (maxPayload > 0 && event.length > maxPayload) {
                 budget.release(event.length);
-                queue.discarded(event);
+                queue.discarded(event, inflightResume[inflightCount]);
                 logOversize(queue, event.length, maxPayload);
                 continue;
             }
@@ -226,7 +228,7 @@ public final class SharedConnection {
             final EventQueue q = inflightQueue[i];
             inflightQueue[i] = null;
             inflightEvent[i] = null;
-            q.confirmed();
+            q.confirmed(inflightResume[i]);
         }
         inflightCount = 0;
         inflightBytes = 0;
@@ -235,7 +237,7 @@ public final class SharedConnection {
     /** Puts unconfirmed events back at the head of their queues, in their order. */
     private void requeueInflight() {
         for (int i = inflightCount - 1; i >= 0; i--) {
-            inflightQueue[i].pushBack(inflightEvent[i]);
+            inflightQueue[i].pushBack(inflightEvent[i], inflightResume[i]);
         }
         for (int i = 0; i < inflightCount; i++) {
             schedule(inflightQueue[i]);

@@ -74,6 +74,7 @@ public final class LogDriver implements AutoCloseable {
             .daemon(true).unstarted(r));
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::checkpoint, 500, 500, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -104,18 +105,28 @@ public final class LogDriver implements AutoCloseable {
             final StreamSettings settings = StreamSettings.resolve(info, LogOptions.parse(info.config()),
                 config.hostname());
             final SharedConnection connection = connections.acquire(settings.connection());
-            final LogStream stream = new LogStream(file, info, settings, connection, codecs, this::ended);
+            Journal journal = null;
             try {
+                journal = Journal.open(config.stateDir(), StateStore.nameFor(file));
+                final LogStream stream = new LogStream(file, info, settings, connection, codecs, journal, this::ended);
                 state.save(file, request);
+                final int replayed = stream.replay();
+                if (replayed > 0) {
+                    LOG.info("container {}: replaying {} journaled bytes not confirmed before the restart",
+                        stream.name(), replayed);
+                }
                 stream.handle = reader.open(Path.of(file), stream);
+                mine.complete(stream);
+                LOG.info("stream started: container {} ({}) -> subject {} on {}", stream.name(), info.id(),
+                    settings.subject(), String.join(",", settings.connection().servers()));
             } catch (final IOException | RuntimeException e) {
                 state.remove(file);
+                if (null != journal) {
+                    journal.delete();
+                }
                 connections.release(connection);
                 throw e;
             }
-            mine.complete(stream);
-            LOG.info("stream started: container {} ({}) -> subject {} on {}", stream.name(), info.id(),
-                settings.subject(), String.join(",", settings.connection().servers()));
         } catch (final IOException | RuntimeException e) {
             streams.remove(file, mine);
             mine.completeExceptionally(e);
@@ -211,6 +222,10 @@ public final class LogDriver implements AutoCloseable {
         connections.close(timeout);
         reader.close();
         timer.shutdownNow();
+        for (final LogStream s : streamsForTest()) {
+            s.checkpoint(); // what was confirmed during the flush is not sent again by the next start
+            s.journal.close();
+        }
         LOG.info("NATS log driver stopped");
     }
 
@@ -229,14 +244,27 @@ public final class LogDriver implements AutoCloseable {
 
     private void finished(final LogStream stream) {
         streams.remove(stream.file);
-        if (!closing) {
-            state.remove(stream.file); // on shutdown the stream stays saved for the next start
+        if (closing) {
+            stream.checkpoint(); // on shutdown the stream stays saved for the next start
+            stream.journal.close();
+        } else {
+            state.remove(stream.file);
+            stream.journal.delete();
         }
         report(stream);
         LOG.info("stream ended: container {}: {} lines ({} bytes) sent, {} dropped, {} corrupt bytes skipped",
             stream.name(), stream.queue.sent(), stream.codec.eventBytes(), stream.queue.dropped(),
             stream.codec.decoder().bytesSkipped());
         connections.release(stream.connection);
+    }
+
+    /** Persists confirmations of streams that are idle (a busy stream checkpoints on every read). */
+    private void checkpoint() {
+        for (final CompletableFuture<LogStream> f : streams.values()) {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                f.join().checkpoint();
+            }
+        }
     }
 
     private void report() {

@@ -7,19 +7,27 @@ import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.EventQueue;
 import dev.natslog.core.nats.SharedConnection;
 import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
 
 /**
  * One container's stream: its FIFO's bytes go through the {@link LogStreamCodec} and every event into its
  * {@link EventQueue} on the shared connection. Runs on the FIFO's reader thread; never waits for NATS.
  */
 final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
+    private static final Logger LOG = LoggerFactory.getLogger(LogStream.class);
+
     final String file;
     final ContainerInfo info;
     final StreamSettings settings;
     final SharedConnection connection;
     final EventQueue queue;
     final LogStreamCodec codec;
+    final Journal journal;
     private final EndListener endListener;
+    private boolean journalFailed;
     volatile FifoReader.Handle handle;
     volatile boolean stopRequested;
     volatile long reportedDrops;
@@ -31,24 +39,63 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
     }
 
     LogStream(final String file, final ContainerInfo info, final StreamSettings settings,
-              final SharedConnection connection, final LogStreamCodec.Factory codecs, final EndListener endListener) {
+              final SharedConnection connection, final LogStreamCodec.Factory codecs, final Journal journal,
+              final EndListener endListener) {
         this.file = file;
         this.info = info;
         this.settings = settings;
         this.connection = connection;
-        this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name());
+        this.journal = journal;
+        this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name(),
+            journal.resumeOffset());
         this.codec = codecs.create(settings.eventPrefix(), this);
         this.endListener = endListener;
     }
 
-    @Override
-    public void onBytes(final ByteBuf read) {
-        codec.decode(read);
+    /** Crash recovery: decodes what the journal holds past its resume offset, before the FIFO is read on. */
+    int replay() throws IOException {
+        final ByteBuf bytes = journal.replay();
+        try {
+            codec.decoder().position(journal.resumeOffset());
+            final int n = bytes.readableBytes();
+            codec.decode(bytes);
+            return n;
+        } finally {
+            bytes.release();
+        }
     }
 
     @Override
-    public void onEvent(final byte[] event) {
-        connection.offer(queue, event);
+    public void onBytes(final ByteBuf read) {
+        try {
+            journal.append(read); // before decoding: what is read is never only in memory
+        } catch (final IOException e) {
+            journalFailure(e);
+        }
+        codec.decode(read);
+        checkpoint();
+    }
+
+    /** Records how far NATS has confirmed, so a replay after a crash starts there. */
+    void checkpoint() {
+        try {
+            journal.checkpoint(queue.confirmedResume());
+        } catch (final IOException e) {
+            journalFailure(e);
+        }
+    }
+
+    private void journalFailure(final IOException e) {
+        if (!journalFailed) {
+            journalFailed = true;
+            LOG.warn("container {}: cannot write its journal ({}): lines in flight are not protected against a crash",
+                name(), e.toString());
+        }
+    }
+
+    @Override
+    public void onEvent(final byte[] event, final long resumeOffset) {
+        connection.offer(queue, event, resumeOffset);
     }
 
     @Override

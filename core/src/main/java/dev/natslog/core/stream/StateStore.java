@@ -83,8 +83,11 @@ public final class StateStore {
     }
 
     private Path pathFor(final String file) {
-        // dockerd's FIFO names are 64 hex digits; anything else is made safe for a file name
-        final String name = Path.of(file).getFileName().toString().replaceAll("[^A-Za-z0-9_.-]", "_");
-        return dir.resolve(name + SUFFIX);
+        return dir.resolve(nameFor(file) + SUFFIX);
+    }
+
+    /** @return the name a stream's files get: dockerd's FIFO names are 64 hex digits; others are made safe. */
+    static String nameFor(final String file) {
+        return Path.of(file).getFileName().toString().replaceAll("[^A-Za-z0-9_.-]", "_");
     }
 }

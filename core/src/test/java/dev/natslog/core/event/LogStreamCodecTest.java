@@ -28,7 +28,7 @@ class LogStreamCodecTest {
     private final StreamSettings settings = StreamSettings.resolve(StreamSettingsTest.info(Map.of()),
         LogOptions.parse(Map.of()), "h1");
     private final LogStreamCodec codec = new LogStreamCodec(allocator, settings.eventPrefix(),
-        LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, LineAssembler.DEFAULT_MAX_LINE_LENGTH, events::add);
+        LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, LineAssembler.DEFAULT_MAX_LINE_LENGTH, (e, resume) -> events.add(e));
 
     @AfterEach
     void releasesEverything() {
