@@ -1,6 +1,9 @@
 package dev.natslog.plugin;
 
+import dev.natslog.core.config.LogOptions;
+import dev.natslog.core.config.OptionException;
 import dev.natslog.core.nats.BufferBudget;
+import org.slf4j.LoggerFactory;
 import dev.natslog.core.stream.DriverConfig;
 
 import java.io.IOException;
@@ -16,7 +19,10 @@ import java.util.Map;
  *   (default {@value #DEFAULT_STATE_DIR});</li>
  *   <li>{@code NATS_BUFFER_SIZE}: bound on event bytes waiting for NATS across the plugin, e.g. {@code 32m}
  *   (default 32 MiB);</li>
- *   <li>{@code READER_THREADS}: threads reading FIFOs (default 2).</li>
+ *   <li>{@code READER_THREADS}: threads reading FIFOs (default 2);</li>
+ *   <li>defaults of {@code --log-opt}s: {@code NATS_SERVERS}, {@code NATS_SUBJECT}, {@code NATS_MAX_RECONNECT},
+ *   {@code NATS_USER}, {@code NATS_PASS}, {@code NATS_TOKEN}, {@code NATS_TLS_CA_CERT}, {@code NATS_TLS_CERT},
+ *   {@code NATS_TLS_KEY}, {@code NATS_TLS_SKIP_VERIFY} (see {@link LogOptions#DEFAULTS_FROM_ENV}).</li>
  * </ul>
  */
 final class PluginSettings {
@@ -29,8 +35,15 @@ final class PluginSettings {
         final DriverConfig base = DriverConfig.defaults(hostname(env), Path.of(env.getOrDefault("STATE_DIR", DEFAULT_STATE_DIR)));
         final long buffer = size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"), BufferBudget.DEFAULT_CAPACITY);
         final int readers = (int) size("READER_THREADS", env.get("READER_THREADS"), base.readerThreads());
+        final Map<String, String> defaults = LogOptions.defaultsFromEnv(env);
+        // a bad plugin setting is reported now, in the plugin's log, and again at each StartLogging it spoils
+        try {
+            LogOptions.parse(Map.of(), defaults);
+        } catch (final OptionException e) {
+            LoggerFactory.getLogger(PluginSettings.class).error("{}", e.getMessage());
+        }
         return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
-            base.maxFrameLength());
+            base.maxFrameLength(), defaults);
     }
 
     /** The host's name: the UTS namespace's, which a managed plugin shares with the host. */

@@ -52,11 +52,22 @@ class PluginIT {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (final FileChannel f : fifos) {
-            f.close();
+        // every step runs, whatever failed before it (a failed setUp leaves fields null)
+        try {
+            for (final FileChannel f : fifos) {
+                f.close();
+            }
+        } finally {
+            try {
+                if (null != plugin) {
+                    plugin.close();
+                }
+            } finally {
+                if (null != nats) {
+                    nats.close();
+                }
+            }
         }
-        plugin.close();
-        nats.close();
     }
 
     private String fifo(final String name) throws Exception {

@@ -78,6 +78,61 @@ public final class LogOptions {
         this.connection = connection;
     }
 
+    /** The plugin-wide defaults a plugin setting (environment variable) may give, by option. */
+    public static final Map<String, String> DEFAULTS_FROM_ENV = Map.ofEntries(
+        Map.entry(KEY_SERVERS, "NATS_SERVERS"), Map.entry(KEY_SUBJECT, "NATS_SUBJECT"),
+        Map.entry(KEY_MAX_RECONNECT, "NATS_MAX_RECONNECT"), Map.entry(KEY_USER, "NATS_USER"),
+        Map.entry(KEY_PASS, "NATS_PASS"), Map.entry(KEY_TOKEN, "NATS_TOKEN"),
+        Map.entry(KEY_TLS_CA_CERT, "NATS_TLS_CA_CERT"), Map.entry(KEY_TLS_CERT, "NATS_TLS_CERT"),
+        Map.entry(KEY_TLS_KEY, "NATS_TLS_KEY"), Map.entry(KEY_TLS_SKIP_VERIFY, "NATS_TLS_SKIP_VERIFY"));
+
+    /**
+     * @param env the plugin's environment.
+     * @return the option defaults it sets (empty values mean unset), by option key.
+     */
+    public static Map<String, String> defaultsFromEnv(final Map<String, String> env) {
+        final Map<String, String> defaults = new java.util.HashMap<>();
+        DEFAULTS_FROM_ENV.forEach((key, var) -> {
+            final String v = env.get(var);
+            if (null != v && !v.isEmpty()) {
+                defaults.put(key, v);
+            }
+        });
+        return Map.copyOf(defaults);
+    }
+
+    /**
+     * @param logOpts  a container's {@code --log-opt} map (dockerd's {@code Info.Config}); null means empty.
+     * @param defaults plugin-wide defaults by option key ({@link #defaultsFromEnv}); a {@code --log-opt} wins.
+     *                 When {@code nats-user} or {@code nats-token} is given per container, the default credentials
+     *                 of the other kind are not used.
+     * @return the validated options.
+     * @throws OptionException naming the first option that cannot be used (and the plugin setting, when the bad
+     *                         value came from one).
+     */
+    public static LogOptions parse(final Map<String, String> logOpts, final Map<String, String> defaults) {
+        final Map<String, String> opts = null == logOpts ? Map.of() : logOpts;
+        if (defaults.isEmpty()) {
+            return parse(opts);
+        }
+        final Map<String, String> merged = new java.util.HashMap<>(defaults);
+        if (opts.containsKey(KEY_USER) || opts.containsKey(KEY_TOKEN)) {
+            merged.remove(KEY_USER);
+            merged.remove(KEY_PASS);
+            merged.remove(KEY_TOKEN);
+        }
+        merged.putAll(opts);
+        try {
+            return parse(merged);
+        } catch (final OptionException e) {
+            if (!opts.containsKey(e.option()) && defaults.containsKey(e.option())) {
+                throw new OptionException(e.option(), e.getMessage().replace("log-opt " + e.option(),
+                    "plugin setting " + DEFAULTS_FROM_ENV.get(e.option()) + " (default " + e.option() + ")"));
+            }
+            throw e;
+        }
+    }
+
     /**
      * @param logOpts a container's {@code --log-opt} map (dockerd's {@code Info.Config}); null means empty.
      * @return the validated options.

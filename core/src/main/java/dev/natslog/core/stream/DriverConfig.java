@@ -5,6 +5,7 @@ import dev.natslog.core.frame.LogEntryLayout;
 import dev.natslog.core.nats.BufferBudget;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Process-wide settings of the driver.
@@ -15,17 +16,27 @@ import java.nio.file.Path;
  * @param readerThreads  threads reading FIFOs.
  * @param maxLineLength  cap of one reassembled line.
  * @param maxFrameLength largest frame accepted.
+ * @param optionDefaults plugin-wide defaults of {@code --log-opt}s, by option key (a {@code --log-opt} wins).
  */
 public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
-                           int maxFrameLength) {
+                           int maxFrameLength, Map<String, String> optionDefaults) {
+    public DriverConfig {
+        optionDefaults = Map.copyOf(optionDefaults);
+    }
+
     /** Defaults for everything but the host name and the state directory. */
     public static DriverConfig defaults(final String hostname, final Path stateDir) {
         return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
-            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH);
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of());
     }
 
     /** @return a copy with another buffer bound. */
     public DriverConfig withBufferBytes(final long bytes) {
-        return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength);
+        return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults);
+    }
+
+    /** @return a copy with other option defaults. */
+    public DriverConfig withOptionDefaults(final Map<String, String> defaults) {
+        return new DriverConfig(hostname, stateDir, bufferBytes, readerThreads, maxLineLength, maxFrameLength, defaults);
     }
 }

@@ -102,7 +102,7 @@ public final class LogDriver implements AutoCloseable {
             }
         }
         try {
-            final StreamSettings settings = StreamSettings.resolve(info, LogOptions.parse(info.config()),
+            final StreamSettings settings = StreamSettings.resolve(info, LogOptions.parse(info.config(), config.optionDefaults()),
                 config.hostname());
             final SharedConnection connection = connections.acquire(settings.connection());
             Journal journal = null;

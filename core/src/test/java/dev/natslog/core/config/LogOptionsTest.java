@@ -230,4 +230,33 @@ class LogOptionsTest {
     void aGivenSubjectWinsOverTheTag() {
         assertEquals("docker.logs", LogOptions.parse(opts("nats-subject", "docker.logs", "tag", "{{.Name}}")).subjectFor("x y"));
     }
+
+    @Test
+    void pluginSettingsGiveDefaultsAndLogOptsWin() {
+        final Map<String, String> defaults = LogOptions.defaultsFromEnv(Map.of("NATS_SERVERS", "nats://central:4222",
+            "NATS_MAX_RECONNECT", "5", "NATS_TOKEN", "plugin-token", "NATS_SUBJECT", "", "LOG_LEVEL", "DEBUG"));
+        assertEquals(Map.of("nats-servers", "nats://central:4222", "nats-max-reconnect", "5", "nats-token", "plugin-token"),
+            defaults, "empty values mean unset; unrelated variables are ignored");
+        final ConnectionSettings fromDefaults = LogOptions.parse(Map.of(), defaults).connection();
+        assertEquals(List.of("nats://central:4222"), fromDefaults.servers());
+        assertEquals(5, fromDefaults.maxReconnect());
+        assertEquals("plugin-token", fromDefaults.token());
+        final ConnectionSettings overridden = LogOptions.parse(opts("nats-servers", "other:4222", "nats-user", "u",
+            "nats-pass", "p"), defaults).connection();
+        assertEquals(List.of("nats://other:4222"), overridden.servers());
+        assertEquals("u", overridden.user());
+        assertNull(overridden.token(), "per-container credentials replace the default ones");
+    }
+
+    @Test
+    void aBadPluginSettingIsNamedAsSuch() {
+        final OptionException e = assertThrows(OptionException.class,
+            () -> LogOptions.parse(Map.of(), LogOptions.defaultsFromEnv(Map.of("NATS_MAX_RECONNECT", "lots"))));
+        assertEquals("nats-max-reconnect", e.option());
+        assertTrue(e.getMessage().contains("plugin setting NATS_MAX_RECONNECT (default nats-max-reconnect)='lots' is invalid"),
+            e.getMessage());
+        // a log-opt that fixes it wins
+        assertEquals(3, LogOptions.parse(opts("nats-max-reconnect", "3"),
+            LogOptions.defaultsFromEnv(Map.of("NATS_MAX_RECONNECT", "lots"))).connection().maxReconnect());
+    }
 }

@@ -54,11 +54,18 @@ class LogDriverTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (final FileChannel w : writers) {
-            w.close();
+        try {
+            for (final FileChannel w : writers) {
+                w.close();
+            }
+            if (null != driver) {
+                driver.close();
+            }
+        } finally {
+            if (null != nats) {
+                nats.close();
+            }
         }
-        driver.close();
-        nats.close();
     }
 
     static ContainerInfo container(final String id, final String name, final Map<String, String> config) {
