@@ -33,6 +33,14 @@ public final class NatsServer implements AutoCloseable {
         return s;
     }
 
+    /** Starts a server on a given port (e.g. NATS's default 4222, or a cluster's planned ports). */
+    public static NatsServer startOn(final Path workDir, final int port, final String... args)
+        throws IOException, InterruptedException {
+        final NatsServer s = new NatsServer(port, List.of(args), workDir.resolve("nats-" + port + "-" + System.nanoTime() + ".log"));
+        s.start();
+        return s;
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -72,6 +80,11 @@ public final class NatsServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** @return the server's own log (what it printed). */
+    public String logText() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
     }
 
     public String url() {
