@@ -18,33 +18,36 @@ import java.nio.file.StandardOpenOption;
  * <i>resume offset</i>) is written beside it as NATS confirms events. A restarted plugin replays the journal from
  * there, then reads the FIFO on. Events confirmed after the last checkpoint may be sent twice; none is lost.
  *
- * <p>Writes go to the page cache (no fsync): they survive the process, not a power cut. The journal is emptied
- * whenever everything in it is confirmed and it has passed {@link #COMPACT_BYTES}; it never grows past
- * {@link #MAX_BYTES} (beyond that, while NATS stays away, the oldest unconfirmed bytes lose their crash
- * protection: they are still in memory and sent if the process lives).
+ * <p>Writes go to the page cache (no fsync): they survive the process, not a power cut. Once
+ * {@link #COMPACT_BYTES} of the journal are confirmed, its unconfirmed tail (small: what is in flight) moves to a
+ * new segment and the old one is deleted, so a busy stream's journal stays small. While NATS confirms nothing it
+ * never grows past {@link #MAX_BYTES}: beyond that the oldest unconfirmed bytes lose their crash protection (they
+ * are still in memory and sent if the process lives).
  *
- * <p>Files: {@code <name>.journal} (the bytes; byte 0 is stream offset {@code base}) and {@code <name>.offsets}
- * (16 bytes: base, resume offset). Thread-safe.
+ * <p>Files: {@code <name>.<base>.journal} (the bytes; its byte 0 is stream offset {@code base}) and
+ * {@code <name>.offsets} (16 bytes: base, resume offset). A new segment is complete before the offsets name it, and
+ * the old one is deleted only after, so a crash at any step replays the right bytes. Thread-safe.
  */
 final class Journal implements AutoCloseable {
     static final long COMPACT_BYTES = 1024 * 1024;
     static final long MAX_BYTES = 64L * 1024 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
-    private final Path dataFile;
+    private final Path dir;
+    private final String name;
     private final Path offsetsFile;
-    private final FileChannel data;
     private final FileChannel offsets;
     private final ByteBuffer offsetsBuffer = ByteBuffer.allocate(16);
+    private FileChannel data;
     private long base;
     private long end;
     private long resume;
     private boolean closed;
 
-    private Journal(final Path dataFile, final Path offsetsFile) throws IOException {
-        this.dataFile = dataFile;
-        this.offsetsFile = offsetsFile;
-        this.data = FileChannel.open(dataFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    private Journal(final Path dir, final String name) throws IOException {
+        this.dir = dir;
+        this.name = name;
+        this.offsetsFile = dir.resolve(name + ".offsets");
         this.offsets = FileChannel.open(offsetsFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE);
         if (offsets.size() >= 16) {
@@ -52,14 +55,35 @@ final class Journal implements AutoCloseable {
             base = offsetsBuffer.getLong(0);
             resume = offsetsBuffer.getLong(8);
         }
+        this.data = openSegment(base);
         end = base + data.size();
         resume = Math.max(base, Math.min(resume, end));
+        deleteSegmentsOtherThan(base);
     }
 
     /** Opens (or creates) the journal of a stream. */
     static Journal open(final Path dir, final String name) throws IOException {
         Files.createDirectories(dir);
-        return new Journal(dir.resolve(name + ".journal"), dir.resolve(name + ".offsets"));
+        return new Journal(dir, name);
+    }
+
+    private Path segment(final long segmentBase) {
+        return dir.resolve(name + "." + segmentBase + ".journal");
+    }
+
+    private FileChannel openSegment(final long segmentBase) throws IOException {
+        return FileChannel.open(segment(segmentBase), StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
+    }
+
+    private void deleteSegmentsOtherThan(final long keep) throws IOException {
+        try (var files = Files.newDirectoryStream(dir, name + ".*.journal")) {
+            for (final Path f : files) {
+                if (!f.equals(segment(keep))) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
     }
 
     /** @return the stream offset a replay starts from. */
@@ -71,10 +95,14 @@ final class Journal implements AutoCloseable {
      * @return the journaled bytes from the resume offset on (empty for a new stream); the caller releases it.
      */
     synchronized ByteBuf replay() throws IOException {
-        final int n = (int) (end - resume);
+        return read(resume, end);
+    }
+
+    private ByteBuf read(final long from, final long to) throws IOException {
+        final int n = (int) (to - from);
         final ByteBuf buf = Unpooled.buffer(n);
         final ByteBuffer nio = ByteBuffer.wrap(buf.array(), buf.arrayOffset(), n);
-        long pos = resume - base;
+        long pos = from - base;
         while (nio.hasRemaining()) {
             final int r = data.read(nio, pos);
             if (r < 0) {
@@ -92,12 +120,9 @@ final class Journal implements AutoCloseable {
             return;
         }
         if (end - base + read.readableBytes() > MAX_BYTES) {
-            LOG.warn("journal {} passed {} bytes while NATS confirms nothing: older unconfirmed lines lose their "
-                + "crash protection", dataFile.getFileName(), MAX_BYTES);
-            data.truncate(0);
-            base = end;
-            resume = end;
-            writeOffsets();
+            LOG.warn("journal {} holds {} unconfirmed bytes while NATS confirms nothing: older unconfirmed lines "
+                + "lose their crash protection", name, end - base);
+            moveTo(end); // an empty segment from here on
         }
         final ByteBuffer nio = read.nioBuffer(read.readerIndex(), read.readableBytes());
         long pos = end - base;
@@ -108,7 +133,8 @@ final class Journal implements AutoCloseable {
     }
 
     /**
-     * Records a new resume offset, and empties the journal when all of it is confirmed and it is large.
+     * Records a new resume offset; once a good part of the segment is confirmed, moves the unconfirmed tail to a
+     * new segment.
      *
      * @param confirmedResume the resume offset of the last confirmed event.
      */
@@ -117,12 +143,34 @@ final class Journal implements AutoCloseable {
             return;
         }
         resume = Math.min(confirmedResume, end);
-        if (resume == end && end - base >= COMPACT_BYTES) {
-            // truncate first: a crash between the two steps then replays nothing, never old bytes
-            data.truncate(0);
-            base = end;
+        if (resume - base >= COMPACT_BYTES) {
+            moveTo(resume);
+        } else {
+            writeOffsets();
         }
-        writeOffsets();
+    }
+
+    /** Starts a new segment at stream offset {@code newBase} holding the bytes from there to the end. */
+    private void moveTo(final long newBase) throws IOException {
+        final long oldBase = base;
+        final ByteBuf tail = read(Math.max(newBase, base), end);
+        try {
+            final FileChannel next = openSegment(newBase);
+            next.truncate(0);
+            final ByteBuffer nio = tail.nioBuffer();
+            long pos = 0;
+            while (nio.hasRemaining()) {
+                pos += next.write(nio, pos);
+            }
+            data.close();
+            data = next;
+        } finally {
+            tail.release();
+        }
+        base = newBase;
+        resume = Math.max(resume, newBase);
+        writeOffsets(); // from here on a restart reads the new segment
+        Files.deleteIfExists(segment(oldBase));
     }
 
     private void writeOffsets() throws IOException {
@@ -140,7 +188,7 @@ final class Journal implements AutoCloseable {
                 data.close();
                 offsets.close();
             } catch (final IOException e) {
-                LOG.warn("cannot close journal {}: {}", dataFile, e.toString());
+                LOG.warn("cannot close journal {}: {}", name, e.toString());
             }
         }
     }
@@ -149,10 +197,10 @@ final class Journal implements AutoCloseable {
     synchronized void delete() {
         close();
         try {
-            Files.deleteIfExists(dataFile);
+            deleteSegmentsOtherThan(Long.MIN_VALUE);
             Files.deleteIfExists(offsetsFile);
         } catch (final IOException e) {
-            LOG.warn("cannot remove journal {}: {}", dataFile, e.toString());
+            LOG.warn("cannot remove journal {}: {}", name, e.toString());
         }
     }
 }

@@ -68,18 +68,40 @@ class JournalTest {
     }
 
     @Test
-    void aFullyConfirmedLargeJournalIsEmptiedAndOffsetsGoOn() throws Exception {
+    void aLargelyConfirmedJournalMovesItsTailToANewSegmentAndOffsetsGoOn() throws Exception {
         final int n = (int) Journal.COMPACT_BYTES + 10;
+        final byte[] all = new byte[n + 100];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (byte) (i * 7);
+        }
         try (Journal j = Journal.open(dir, "s")) {
-            j.append(Unpooled.wrappedBuffer(new byte[n]));
-            j.checkpoint(n);
-            assertEquals(0, Files.size(dir.resolve("s.journal")), "emptied once all of it is confirmed");
+            j.append(Unpooled.wrappedBuffer(all));
+            j.checkpoint(n); // 100 bytes at the end are not confirmed yet
+            assertFalse(Files.exists(dir.resolve("s.0.journal")), "the old segment is gone");
+            assertEquals(100, Files.size(dir.resolve("s." + n + ".journal")), "only the unconfirmed tail is kept");
             j.append(Unpooled.wrappedBuffer(bytes(10, 3)));
         }
         try (Journal j = Journal.open(dir, "s")) {
             assertEquals(n, j.resumeOffset());
-            assertArrayEquals(bytes(10, 3), replay(j));
+            final byte[] expected = new byte[110];
+            System.arraycopy(all, n, expected, 0, 100);
+            System.arraycopy(bytes(10, 3), 0, expected, 100, 10);
+            assertArrayEquals(expected, replay(j));
         }
+    }
+
+    @Test
+    void staleSegmentsFromACrashMidMoveAreRemovedAtOpen() throws Exception {
+        try (Journal j = Journal.open(dir, "s")) {
+            j.append(Unpooled.wrappedBuffer(bytes(50, 1)));
+            j.checkpoint(20);
+        }
+        Files.write(dir.resolve("s.999.journal"), bytes(5, 9)); // a segment the offsets never named
+        try (Journal j = Journal.open(dir, "s")) {
+            assertEquals(20, j.resumeOffset());
+            assertEquals(30, replay(j).length);
+        }
+        assertFalse(Files.exists(dir.resolve("s.999.journal")));
     }
 
     @Test
@@ -87,7 +109,7 @@ class JournalTest {
         final Journal j = Journal.open(dir, "s");
         j.append(Unpooled.wrappedBuffer(bytes(10, 1)));
         j.delete();
-        assertFalse(Files.exists(dir.resolve("s.journal")));
+        assertFalse(Files.exists(dir.resolve("s.0.journal")));
         assertFalse(Files.exists(dir.resolve("s.offsets")));
         assertTrue(Files.isDirectory(dir));
     }

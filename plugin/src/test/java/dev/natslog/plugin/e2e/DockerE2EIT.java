@@ -445,13 +445,22 @@ class DockerE2EIT {
             final long newPid = engine.pluginPid(pluginId);
             assertTrue(newPid > 0 && newPid != pid, "dockerd restarted the plugin");
             int missing = 0;
-            for (int i = 1; i <= total; i++) {
-                if (!seen.contains(Integer.toString(i))) {
+            final StringBuilder ranges = new StringBuilder();
+            int from = -1;
+            for (int i = 1; i <= total + 1; i++) {
+                final boolean lost = i <= total && !seen.contains(Integer.toString(i));
+                if (lost) {
                     missing++;
+                    if (from < 0) {
+                        from = i;
+                    }
+                } else if (from >= 0) {
+                    ranges.append(' ').append(from).append('-').append(i - 1);
+                    from = -1;
                 }
             }
             assertFalse(defaultServer.logText().contains("Slow Consumer"), "the test's subscriber kept up");
-            assertEquals(0, missing, "lines lost across the kill -9; the plugin said:\n" + pluginLines(60)
+            assertEquals(0, missing, "lines lost across the kill -9:" + ranges + "; the plugin said:\n" + pluginLines(60)
                 + "\nthe subscriber saw slow-consumer drops: " + c.getStatistics().getDroppedCount());
             assertEquals(0, docker(30, "rm", "crash").exit());
         }
