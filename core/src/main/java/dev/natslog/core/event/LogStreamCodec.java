@@ -1,6 +1,7 @@
 package dev.natslog.core.event;
 
 import dev.natslog.core.frame.FrameDecoder;
+import dev.natslog.core.frame.LogEntryLayout;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -51,12 +52,23 @@ public final class LogStreamCodec implements AutoCloseable {
      */
     public LogStreamCodec(final ByteBufAllocator allocator, final byte[] prefix, final int maxFrameLength,
                           final int maxLineLength, final EventSink sink) {
+        this(allocator, prefix, maxFrameLength, maxLineLength, sink, null);
+    }
+
+    private LogStreamCodec(final ByteBufAllocator allocator, final byte[] prefix, final int maxFrameLength,
+                           final int maxLineLength, final EventSink sink,
+                           final java.util.function.Consumer<ByteBuf> inPlaceSink) {
         this.encoder = new JsonEventEncoder(prefix, allocator);
-        this.assembler = new LineAssembler(allocator, maxLineLength, line -> {
+        this.assembler = new LineAssembler(allocator, maxLineLength, null == inPlaceSink ? line -> {
             final byte[] event = encoder.encode(line);
             events++;
             eventBytes += event.length;
             sink.onEvent(event, line.resumeOffset());
+        } : line -> {
+            final ByteBuf event = encoder.encodeInPlace(line);
+            events++;
+            eventBytes += event.readableBytes();
+            inPlaceSink.accept(event);
         });
         this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
     }
@@ -72,6 +84,16 @@ public final class LogStreamCodec implements AutoCloseable {
     public void finish() {
         decoder.decodeLast();
         assembler.finish();
+    }
+
+    /**
+     * A codec that stops at the encoder's pooled scratch buffer (no {@code byte[]} per event), handing it to
+     * {@code sink}: for benchmarks that measure what the path itself allocates.
+     */
+    public static LogStreamCodec inPlaceForBenchmarks(final ByteBufAllocator allocator, final byte[] prefix,
+                                                       final java.util.function.Consumer<ByteBuf> sink) {
+        return new LogStreamCodec(allocator, prefix, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH,
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, null, sink);
     }
 
     /** @return the frame decoder, for its counters. */

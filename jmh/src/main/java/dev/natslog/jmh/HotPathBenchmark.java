@@ -1,0 +1,153 @@
+package dev.natslog.jmh;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.FileDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.ByteString;
+import dev.natslog.core.event.LineAssembler;
+import dev.natslog.core.event.LogStreamCodec;
+import dev.natslog.core.frame.LogEntryLayout;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole per-line path: one 64 KiB FIFO read of frames → decoded in place → JSON events. Times are per read;
+ * divide by {@code lines} (printed in the setup) for per-line figures, or use {@code -prof gc} for B/op per read.
+ *
+ * <ul>
+ *   <li>{@code natsLogDriver}: core's codec, producing the one {@code byte[]} per event handed to jnats.</li>
+ *   <li>{@code natsLogDriverInPlace}: the same, stopping at the pooled scratch buffer (no {@code byte[]}): what
+ *   the path itself allocates.</li>
+ *   <li>{@code baselineProtobufJackson}: the straightforward Java way — protobuf-java parses each frame into a
+ *   message object, Jackson writes a map of the event's fields to bytes.</li>
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"-Dio.netty.noUnsafe=false", "--sun-misc-unsafe-memory-access=allow",
+    "-Dio.netty.leakDetection.level=disabled"})
+public class HotPathBenchmark {
+    @Param({"100", "1024", "16384"})
+    public int lineSize;
+
+    @Param({"ASCII", "UTF8", "ESCAPES"})
+    public Lines.Kind kind;
+
+    private byte[] fifo;
+    private ByteBuf read;
+    private LogStreamCodec codec;
+    private LogStreamCodec inPlace;
+    private Blackhole sink;
+    private int lines;
+
+    // baseline
+    private Descriptor logEntry;
+    private FieldDescriptor source;
+    private FieldDescriptor timeNano;
+    private FieldDescriptor line;
+    private final ObjectMapper jackson = new ObjectMapper();
+    private final Map<String, String> meta = new LinkedHashMap<>();
+
+    @Setup(Level.Trial)
+    public void setUp(final Blackhole bh) throws Exception {
+        sink = bh;
+        fifo = Lines.fifoRead(lineSize, kind);
+        lines = Lines.count(fifo);
+        read = PooledByteBufAllocator.DEFAULT.directBuffer(fifo.length);
+        final byte[] prefix = ("{\"container_id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+            + "\"container_name\":\"web\",\"image_id\":\"sha256:3650cccccccccccccccccccccccccccccccccccccccccccc"
+            + "cccccccccccccccc6cc\",\"image_name\":\"nginx:1.27\",\"hostname\":\"h1\",\"tag\":\"0123456789ab\",")
+            .getBytes();
+        codec = new LogStreamCodec(PooledByteBufAllocator.DEFAULT, prefix, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH,
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, (event, resume) -> bh.consume(event));
+        inPlace = LogStreamCodec.inPlaceForBenchmarks(PooledByteBufAllocator.DEFAULT, prefix, bh::consume);
+
+        final FileDescriptorProto file = FileDescriptorProto.newBuilder().setName("entry.proto").setSyntax("proto3")
+            .addMessageType(DescriptorProto.newBuilder().setName("LogEntry")
+                .addField(field("source", 1, FieldDescriptorProto.Type.TYPE_STRING))
+                .addField(field("time_nano", 2, FieldDescriptorProto.Type.TYPE_INT64))
+                .addField(field("line", 3, FieldDescriptorProto.Type.TYPE_BYTES))
+                .addField(field("partial", 4, FieldDescriptorProto.Type.TYPE_BOOL)))
+            .build();
+        logEntry = FileDescriptor.buildFrom(file, new FileDescriptor[0]).findMessageTypeByName("LogEntry");
+        source = logEntry.findFieldByName("source");
+        timeNano = logEntry.findFieldByName("time_nano");
+        line = logEntry.findFieldByName("line");
+        meta.put("container_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        meta.put("container_name", "web");
+        meta.put("image_id", "sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc");
+        meta.put("image_name", "nginx:1.27");
+        meta.put("hostname", "h1");
+        meta.put("tag", "0123456789ab");
+        System.out.println("\nlines per 64 KiB read: " + lines);
+    }
+
+    private static FieldDescriptorProto field(final String name, final int number, final FieldDescriptorProto.Type type) {
+        return FieldDescriptorProto.newBuilder().setName(name).setNumber(number).setType(type).build();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        codec.close();
+        inPlace.close();
+        read.release();
+    }
+
+    @Benchmark
+    public void natsLogDriver() {
+        read.clear().writeBytes(fifo);
+        codec.decode(read);
+    }
+
+    @Benchmark
+    public void natsLogDriverInPlace() {
+        read.clear().writeBytes(fifo);
+        inPlace.decode(read);
+    }
+
+    @Benchmark
+    public void baselineProtobufJackson() throws Exception {
+        final CodedInputStream in = CodedInputStream.newInstance(fifo);
+        while (!in.isAtEnd()) {
+            final int length = Integer.reverseBytes(in.readRawLittleEndian32());
+            final int limit = in.pushLimit(length);
+            final DynamicMessage m = DynamicMessage.parseFrom(logEntry, in);
+            in.popLimit(limit);
+            final Map<String, Object> event = new LinkedHashMap<>(meta);
+            final long t = (Long) m.getField(timeNano);
+            event.put("time", Instant.ofEpochSecond(Math.floorDiv(t, 1_000_000_000L), Math.floorMod(t, 1_000_000_000L)).toString());
+            event.put("source", m.getField(source));
+            event.put("text", ((ByteString) m.getField(line)).toStringUtf8());
+            sink.consume(jackson.writeValueAsBytes(event));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.natslog.jmh;
+
+import com.google.protobuf.CodedOutputStream;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+/** Benchmark input: log lines of a size and a kind, as dockerd's frames filling one 64 KiB FIFO read. */
+public final class Lines {
+    /** What the text is made of. */
+    public enum Kind {
+        /** printable ASCII */
+        ASCII,
+        /** 2-, 3- and 4-byte UTF-8 characters mixed with ASCII */
+        UTF8,
+        /** quotes, backslashes, tabs and other control characters every few bytes */
+        ESCAPES
+    }
+
+    private Lines() {
+    }
+
+    static byte[] text(final int size, final Kind kind, final long seed) {
+        final Random r = new Random(seed);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(size + 4);
+        while (out.size() < size) {
+            switch (kind) {
+                case ASCII -> out.write(0x20 + r.nextInt(0x5F) == '"' ? 'a' : 0x20 + r.nextInt(0x5E));
+                case UTF8 -> {
+                    final int pick = r.nextInt(4);
+                    final String s = pick == 0 ? "é" : pick == 1 ? "日" : pick == 2 ? "😀" : "abc";
+                    out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+                }
+                case ESCAPES -> {
+                    final int pick = r.nextInt(6);
+                    out.write(pick == 0 ? '"' : pick == 1 ? '\\' : pick == 2 ? '\t' : pick == 3 ? 0x01 : 'x');
+                }
+            }
+        }
+        final byte[] b = out.toByteArray();
+        return b.length == size ? b : java.util.Arrays.copyOf(b, size); // may cut a UTF-8 character: realistic
+    }
+
+    /** One frame: 4-byte length, then the LogEntry (source, time_nano, line) as dockerd writes it. */
+    static byte[] frame(final byte[] line, final long timeNano) {
+        try {
+            final ByteArrayOutputStream body = new ByteArrayOutputStream(line.length + 32);
+            final CodedOutputStream out = CodedOutputStream.newInstance(body);
+            out.writeString(1, "stdout");
+            out.writeInt64(2, timeNano);
+            out.writeByteArray(3, line);
+            out.flush();
+            final byte[] b = body.toByteArray();
+            return ByteBuffer.allocate(4 + b.length).putInt(b.length).put(b).array();
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whole frames of lines of {@code size} bytes filling up to 64 KiB (at least one frame). */
+    static byte[] fifoRead(final int size, final Kind kind) {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        long time = 1_795_631_425_123_456_789L;
+        int i = 0;
+        while (true) {
+            final byte[] f = frame(text(size, kind, i++), time += 1_000);
+            if (out.size() > 0 && out.size() + f.length > 64 * 1024) {
+                break;
+            }
+            out.writeBytes(f);
+        }
+        return out.toByteArray();
+    }
+
+    static int count(final byte[] stream) {
+        int n = 0;
+        for (int p = 0; p < stream.length; n++) {
+            p += 4 + ByteBuffer.wrap(stream, p, 4).getInt();
+        }
+        return n;
+    }
+}
