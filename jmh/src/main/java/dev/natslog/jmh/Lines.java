@@ -13,7 +13,7 @@ import java.util.Random;
 public final class Lines {
     /** What the text is made of. */
     public enum Kind {
-        /** printable ASCII */
+        /** printable ASCII without quotes or backslashes: nothing to escape */
         ASCII,
         /** 2-, 3- and 4-byte UTF-8 characters mixed with ASCII */
         UTF8,
@@ -29,7 +29,10 @@ public final class Lines {
         final ByteArrayOutputStream out = new ByteArrayOutputStream(size + 4);
         while (out.size() < size) {
             switch (kind) {
-                case ASCII -> out.write(0x20 + r.nextInt(0x5F) == '"' ? 'a' : 0x20 + r.nextInt(0x5E));
+                case ASCII -> {
+                    final int c = 0x20 + r.nextInt(0x5F); // printable, nothing to escape
+                    out.write(c == '"' || c == '\\' ? 'a' : c);
+                }
                 case UTF8 -> {
                     final int pick = r.nextInt(4);
                     final String s = pick == 0 ? "é" : pick == 1 ? "日" : pick == 2 ? "😀" : "abc";

@@ -94,11 +94,26 @@ public final class JsonString {
         int in = spare;
         int out = from;
         while (in < inEnd) {
-            final byte b = dst[in];
-            if (b >= 0x20) {
-                if (b == '"' || b == '\\') {
-                    dst[out++] = '\\';
+            // a run of bytes that need nothing is copied in bulk
+            int run = in;
+            while (run < inEnd) {
+                final byte b = dst[run];
+                if (b < 0x20 || b == '"' || b == '\\') {
+                    break;
                 }
+                run++;
+            }
+            if (run > in) {
+                System.arraycopy(dst, in, dst, out, run - in);
+                out += run - in;
+                in = run;
+                if (in == inEnd) {
+                    break;
+                }
+            }
+            final byte b = dst[in];
+            if (b == '"' || b == '\\') {
+                dst[out++] = '\\';
                 dst[out++] = b;
                 in++;
             } else if (b >= 0) {

@@ -104,21 +104,18 @@ public final class EventQueue {
     /** An event taken by {@link #poll} was confirmed by NATS. */
     void confirmed(final long resume) {
         sent.incrementAndGet();
-        final Runnable done;
-        synchronized (this) {
-            inflight--;
-            advance(resume);
-            done = drainedAction();
-        }
-        if (null != done) {
-            done.run();
-        }
+        settle(resume);
     }
 
     /** An event taken by {@link #poll} cannot ever be sent (e.g. over the server's max_payload). */
     void discarded(final byte[] event, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(event.length);
+        settle(resume);
+    }
+
+    /** An event taken by {@link #poll} is done with (sent or given up): runs the drained action when it was the last. */
+    private void settle(final long resume) {
         final Runnable done;
         synchronized (this) {
             inflight--;

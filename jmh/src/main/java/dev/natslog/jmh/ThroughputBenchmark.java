@@ -1,0 +1,313 @@
+package dev.natslog.jmh;
+
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * End-to-end throughput: the real plugin jar, driven like dockerd (FIFOs, StartLogging/StopLogging on its unix
+ * socket, frames written as fast as the pipes take them), publishing into a real nats-server, with a subscriber
+ * counting what arrives. In the same run, the ceiling: a plain jnats publisher pushing payloads of the same size
+ * through the same server to the same subscriber.
+ *
+ * <pre>java -cp jmh/target/benchmarks.jar dev.natslog.jmh.ThroughputBenchmark [plugin.jar] [lines]</pre>
+ *
+ * Reports lines/s, the plugin's CPU seconds per million lines, its peak RSS and thread count, for 1 and 16
+ * containers, and 1000 containers at once (scale: threads and memory).
+ */
+public final class ThroughputBenchmark {
+    private static final String SUBJECT_PREFIX = "bench.";
+    private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+
+    private ThroughputBenchmark() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final Path jar = Path.of(args.length > 0 ? args[0] : "plugin/target/nats-log-driver.jar").toAbsolutePath();
+        final int lines = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        final Path dir = Files.createTempDirectory("nats-throughput-");
+        final int port = freePort();
+        final Process nats = new ProcessBuilder("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port))
+            .redirectErrorStream(true).redirectOutput(dir.resolve("nats.log").toFile()).start();
+        Process plugin = null;
+        try {
+            waitForPort(port);
+            final String url = "nats://127.0.0.1:" + port;
+            final AtomicLong received = new AtomicLong();
+            try (Connection sub = Nats.connect(new Options.Builder().server(url).build())) {
+                final Dispatcher d = sub.createDispatcher(m -> received.incrementAndGet());
+                d.setPendingLimits(-1, -1);
+                d.subscribe(SUBJECT_PREFIX + ">");
+                sub.flush(Duration.ofSeconds(5));
+
+                final byte[] line = Lines.text(100, Lines.Kind.ASCII, 1);
+                final int eventSize = 450; // what the plugin publishes for a 100-byte line with the 6 metadata fields
+                System.out.printf("machine: %d cores, %s%n", Runtime.getRuntime().availableProcessors(),
+                    System.getProperty("java.vm.version"));
+                System.out.printf("%-34s %12s %14s %12s %10s %8s%n", "case", "lines/s", "CPU s/M lines", "peak RSS MB",
+                    "threads", "lost");
+
+                final double ceiling = ceiling(url, lines, eventSize, received);
+                System.out.printf("%-34s %,12.0f %14s %12s %10s %8s%n", "ceiling: plain jnats publisher", ceiling, "-", "-", "-", "0");
+
+                plugin = startPlugin(jar, dir);
+                final Path socket = dir.resolve("nats.sock");
+                run(plugin, socket, dir, url, 1, 300_000, line, received, ceiling, true); // JIT warm-up, not reported
+                final String only = System.getenv("ONLY"); // e.g. ONLY=1 runs one case
+                for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
+                    run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
+                }
+                if (null == only) {
+                    run(plugin, socket, dir, url, 1000, 200, line, received, ceiling);
+                }
+            }
+        } finally {
+            if (null != plugin) {
+                plugin.destroy();
+                plugin.waitFor(15, TimeUnit.SECONDS);
+            }
+            nats.destroy();
+            nats.waitFor(10, TimeUnit.SECONDS);
+            if (null == System.getenv("KEEP")) {
+                new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor();
+            } else {
+                System.out.println("kept " + dir);
+            }
+        }
+    }
+
+    private static double ceiling(final String url, final int n, final int size, final AtomicLong received) throws Exception {
+        final byte[] payload = new byte[size];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        final long before = received.get();
+        try (Connection pub = Nats.connect(new Options.Builder().server(url).maxMessagesInOutgoingQueue(65_536).build())) {
+            final long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                pub.publish(SUBJECT_PREFIX + "ceiling", payload.clone()); // a fresh array per message, as the plugin's
+            }
+            pub.flush(Duration.ofSeconds(60));
+            waitFor(received, before + n, 120);
+            return n / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static void run(final Process plugin, final Path socket, final Path dir, final String url, final int containers,
+                            final int perContainer, final byte[] line, final AtomicLong received, final double ceiling)
+        throws Exception {
+        run(plugin, socket, dir, url, containers, perContainer, line, received, ceiling, false);
+    }
+
+    private static void run(final Process plugin, final Path socket, final Path dir, final String url, final int containers,
+                            final int perContainer, final byte[] line, final AtomicLong received, final double ceiling,
+                            final boolean quiet)
+        throws Exception {
+        final List<Path> fifos = new ArrayList<>();
+        final List<FileChannel> writers = new ArrayList<>();
+        for (int c = 0; c < containers; c++) {
+            final Path f = dir.resolve("fifo-" + RUNS.get() + "-" + c);
+            if (0 != new ProcessBuilder("mkfifo", f.toString()).start().waitFor()) {
+                throw new IOException("mkfifo failed");
+            }
+            fifos.add(f);
+            writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            final String id = String.format("%064x", RUNS.get() * 10_000L + c);
+            post(socket, "LogDriver.StartLogging", "{\"File\":\"" + f + "\",\"Info\":{\"Config\":{\"nats-servers\":\"" + url
+                + "\",\"nats-subject\":\"" + SUBJECT_PREFIX + containers + "\"},\"ContainerID\":\"" + id
+                + "\",\"ContainerName\":\"/bench" + c + "\",\"ContainerImageID\":\"sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc\","
+                + "\"ContainerImageName\":\"nginx:1.27\",\"DaemonName\":\"docker\"}}");
+        }
+        RUNS.incrementAndGet();
+        final byte[] chunk = frames(line, Math.min(perContainer, 2000));
+        final int framesPerChunk = Math.min(perContainer, 2000);
+        final long total = (long) containers * perContainer;
+        final long before = received.get();
+        final long cpu0 = cpuTicks(plugin.pid());
+        final long t0 = System.nanoTime();
+        final List<Thread> threads = new ArrayList<>();
+        final double[] writeSeconds = new double[1];
+        final int writerThreads = Math.min(containers, 16);
+        for (int w = 0; w < writerThreads; w++) {
+            final int first = w;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int c = first; c < containers; c += writerThreads) {
+                        for (int sent = 0; sent < perContainer; sent += framesPerChunk) {
+                            final ByteBuffer b = ByteBuffer.wrap(chunk);
+                            while (b.hasRemaining()) {
+                                writers.get(c).write(b);
+                            }
+                        }
+                    }
+                } catch (final IOException e) {
+                    throw new RuntimeException(e);
+                }
+                synchronized (writeSeconds) {
+                    writeSeconds[0] = Math.max(writeSeconds[0], (System.nanoTime() - t0) / 1e9);
+                }
+            }));
+        }
+        int peakThreads = 0;
+        long lastCount = -1;
+        long lastChange = System.nanoTime();
+        long lastArrival = t0;
+        // done when every line arrived, or when the writers are done and nothing more arrives (the rest was dropped:
+        // the plugin drops the newest events once its buffer is full, rather than slow the writer)
+        while (received.get() < before + total) {
+            peakThreads = Math.max(peakThreads, threads(plugin.pid()));
+            final long now = System.nanoTime();
+            final long count = received.get();
+            if (count != lastCount) {
+                lastCount = count;
+                lastChange = now;
+                lastArrival = now;
+            }
+            final boolean writing = threads.stream().anyMatch(Thread::isAlive);
+            if (!writing && now - lastChange > TimeUnit.SECONDS.toNanos(2)) {
+                break;
+            }
+            if (now - t0 > TimeUnit.SECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("LIMIT_S", "300")))) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        if (received.get() >= before + total) {
+            lastArrival = System.nanoTime();
+        }
+        final double seconds = (lastArrival - t0) / 1e9;
+        final long delivered = received.get() - before;
+        final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
+        for (int c = 0; c < containers; c++) {
+            post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
+            writers.get(c).close();
+        }
+        final long lost = Math.max(0, total - delivered);
+        if (quiet) {
+            return;
+        }
+        System.out.printf("%-34s %,12.0f %14.2f %12d %10d %8d   (%.0f %% of the ceiling; written in %.2f s, delivered in %.2f s)%n",
+            "plugin, " + containers + " container" + (containers > 1 ? "s" : "") + " x " + perContainer + " lines",
+            delivered / seconds, cpu / (delivered / 1e6), peakRssMb(plugin.pid()), peakThreads, lost,
+            100 * (delivered / seconds) / ceiling, writeSeconds[0], seconds);
+    }
+
+    private static byte[] frames(final byte[] line, final int n) {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long time = 1_795_631_425_123_456_789L;
+        for (int i = 0; i < n; i++) {
+            out.writeBytes(Lines.frame(line, time += 1000));
+        }
+        return out.toByteArray();
+    }
+
+    private static Process startPlugin(final Path jar, final Path dir) throws Exception {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final ProcessBuilder pb = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xms16m", "-Xmx160m", "-Xss512k",
+            "-XX:MaxDirectMemorySize=96m", "-Dio.netty.noUnsafe=false", "--sun-misc-unsafe-memory-access=allow",
+            "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString())
+            .redirectErrorStream(true).redirectOutput(dir.resolve("plugin.log").toFile());
+        pb.environment().put("LOG_DRIVER_SOCKET", dir.resolve("nats.sock").toString());
+        pb.environment().put("STATE_DIR", dir.resolve("state").toString());
+        pb.environment().put("LOG_LEVEL", System.getenv().getOrDefault("PLUGIN_LOG_LEVEL", "WARN"));
+        final Process p = pb.start();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(dir.resolve("nats.sock")));
+                return p;
+            } catch (final IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("the plugin did not start: " + Files.readString(dir.resolve("plugin.log")));
+    }
+
+    /** One request as dockerd sends it; fails unless the reply's Err is empty. */
+    private static void post(final Path socket, final String method, final String body) throws IOException {
+        final byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.write(ByteBuffer.wrap(("POST /" + method + " HTTP/1.1\r\nHost: \r\nContent-Length: " + b.length
+                + "\r\nAccept: application/vnd.docker.plugins.v1.2+json\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.write(ByteBuffer.wrap(b));
+            final ByteBuffer in = ByteBuffer.allocate(4096);
+            String reply = "";
+            while (!reply.contains("\r\n\r\n{") || !reply.endsWith("}")) {
+                if (ch.read(in) < 0) {
+                    break;
+                }
+                reply = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
+            }
+            if (reply.contains("\"Err\":\"") && !reply.contains("\"Err\":\"\"")) {
+                throw new IOException(method + " failed: " + reply);
+            }
+        }
+    }
+
+    private static void waitFor(final AtomicLong counter, final long target, final int seconds) throws InterruptedException {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (counter.get() < target && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    private static long cpuTicks(final long pid) throws IOException {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime, in clock ticks (100/s)
+    }
+
+    private static int threads(final long pid) throws IOException {
+        return Integer.parseInt(status(pid, "Threads:"));
+    }
+
+    private static long peakRssMb(final long pid) throws IOException {
+        return Long.parseLong(status(pid, "VmHWM:").replace("kB", "").trim()) / 1024;
+    }
+
+    private static String status(final long pid, final String key) throws IOException {
+        for (final String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (l.startsWith(key)) {
+                return l.substring(key.length()).trim();
+            }
+        }
+        return "0";
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void waitForPort(final int port) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (final IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("nats-server did not listen on " + port);
+    }
+}
