@@ -222,9 +222,16 @@ public final class ThroughputBenchmark {
 
     private static Process startPlugin(final Path jar, final Path dir) throws Exception {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final ProcessBuilder pb = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xms16m", "-Xmx160m", "-Xss512k",
-            "-XX:MaxDirectMemorySize=96m", "-Dio.netty.noUnsafe=false", "--sun-misc-unsafe-memory-access=allow",
-            "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString())
+        // config.json's entrypoint flags (or $PLUGIN_JVM_FLAGS to try others)
+        final List<String> cmd = new ArrayList<>(List.of(java));
+        final String flags = System.getenv("PLUGIN_JVM_FLAGS");
+        if (null != flags) {
+            cmd.addAll(List.of(flags.trim().split("\\s+")));
+        } else {
+            cmd.addAll(entrypointFlags());
+        }
+        cmd.addAll(List.of("-jar", jar.toString()));
+        final ProcessBuilder pb = new ProcessBuilder(cmd)
             .redirectErrorStream(true).redirectOutput(dir.resolve("plugin.log").toFile());
         pb.environment().put("LOG_DRIVER_SOCKET", dir.resolve("nats.sock").toString());
         pb.environment().put("STATE_DIR", dir.resolve("state").toString());
@@ -240,6 +247,20 @@ public final class ThroughputBenchmark {
             }
         }
         throw new IOException("the plugin did not start: " + Files.readString(dir.resolve("plugin.log")));
+    }
+
+    /** The JVM flags of config.json's entrypoint (between the java path and -jar). */
+    private static List<String> entrypointFlags() throws IOException {
+        final String json = Files.readString(Path.of("config.json"));
+        final String entry = json.substring(json.indexOf("\"entrypoint\""), json.indexOf("]", json.indexOf("\"entrypoint\"")));
+        final List<String> flags = new ArrayList<>();
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"(-[^\"]+)\"").matcher(entry);
+        while (m.find()) {
+            if (!m.group(1).equals("-jar")) {
+                flags.add(m.group(1));
+            }
+        }
+        return flags;
     }
 
     /** One request as dockerd sends it; fails unless the reply's Err is empty. */

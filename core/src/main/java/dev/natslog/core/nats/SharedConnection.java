@@ -68,8 +68,7 @@ public final class SharedConnection {
     void connect(final Options.Builder options) throws IOException {
         final Options opts = options.connectionListener(listener).errorListener(listener).build();
         try {
-            connection = Nats.connect(opts);
-            LOG.info("NATS connected: {} (server {})", settings, connection.getConnectedUrl());
+            connection = Nats.connect(opts); // the listener has logged the connection
         } catch (final IOException e) {
             final String fatal = listener.fatalError(e);
             if (null != fatal) {
