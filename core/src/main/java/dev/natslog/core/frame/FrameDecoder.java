@@ -59,7 +59,6 @@ public final class FrameDecoder implements AutoCloseable {
     private ByteBuf cumulation;
     private boolean resyncing;
     private long position;
-    private long framesDecoded;
     private long bytesSkipped;
     private long corruptions;
     private long handlerFailures;
@@ -132,11 +131,6 @@ public final class FrameDecoder implements AutoCloseable {
      */
     public void position(final long position) {
         this.position = position;
-    }
-
-    /** @return whole frames handed to the handler so far. */
-    public long framesDecoded() {
-        return framesDecoded;
     }
 
     /** @return bytes skipped because of corruption so far. */
@@ -235,7 +229,6 @@ public final class FrameDecoder implements AutoCloseable {
                 position += LENGTH_FIELD_LENGTH + frameLength;
                 entry.position(frameStart, position);
                 resyncing = false;
-                framesDecoded++;
                 try {
                     handler.onEntry(entry);
                 } catch (final RuntimeException e) {

@@ -188,9 +188,4 @@ public final class EventQueue {
     public long droppedBytes() {
         return droppedBytes.get();
     }
-
-    /** @return events waiting or in flight. */
-    public synchronized int pending() {
-        return size + inflight;
-    }
 }

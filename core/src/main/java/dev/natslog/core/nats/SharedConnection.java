@@ -116,12 +116,6 @@ public final class SharedConnection {
         return settings;
     }
 
-    /** @return true while connected to a server. */
-    public boolean connected() {
-        final Connection c = connection;
-        return null != c && c.getStatus() == Connection.Status.CONNECTED;
-    }
-
     /**
      * Publishes what is still queued for up to {@code timeout}, then closes the connection.
      *

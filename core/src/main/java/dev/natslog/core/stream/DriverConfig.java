@@ -34,9 +34,4 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
     public DriverConfig withBufferBytes(final long bytes) {
         return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults);
     }
-
-    /** @return a copy with other option defaults. */
-    public DriverConfig withOptionDefaults(final Map<String, String> defaults) {
-        return new DriverConfig(hostname, stateDir, bufferBytes, readerThreads, maxLineLength, maxFrameLength, defaults);
-    }
 }

@@ -289,5 +289,13 @@ public final class LogDriver implements AutoCloseable {
                 skipped - s.reportedSkipped, skipped);
             s.reportedSkipped = skipped;
         }
+        final long failures = s.codec.decoder().handlerFailures();
+        if (failures > s.reportedHandlerFailures) {
+            // a bug, not bad input: the frame's line was not published; say so rather than lose it silently
+            LOG.error("container {}: {} lines could not be turned into events ({} in all); last failure: {}",
+                s.name(), failures - s.reportedHandlerFailures, failures,
+                String.valueOf(s.codec.decoder().lastHandlerFailure()));
+            s.reportedHandlerFailures = failures;
+        }
     }
 }

@@ -32,6 +32,7 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
     volatile boolean stopRequested;
     volatile long reportedDrops;
     volatile long reportedSkipped;
+    volatile long reportedHandlerFailures;
 
     /** Told when the FIFO has ended. */
     interface EndListener {

@@ -30,11 +30,6 @@ public final class StateStore {
         this.dir = dir;
     }
 
-    /** @return the directory. */
-    public Path dir() {
-        return dir;
-    }
-
     /**
      * Saves a stream's request atomically (written aside, then moved in place).
      *
