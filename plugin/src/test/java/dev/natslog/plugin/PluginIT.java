@@ -268,14 +268,17 @@ class PluginIT {
             });
             final java.util.Set<String> seen = new java.util.HashSet<>();
             int messages = 0;
-            while (seen.size() < 5_000) {
-                final Message m = sub.nextMessage(Duration.ofSeconds(10));
-                assertTrue(null != m, "lines flow before the kill");
-                seen.add(DockerdClient.JSON.readTree(m.getData()).get("text").asText());
-                messages++;
+            // three kills mid-stream: each lands with lines in its memory, in flight to NATS, and in the pipe
+            for (final int killAt : new int[] {4_000, 12_000, 20_000}) {
+                while (seen.size() < killAt) {
+                    final Message m = sub.nextMessage(Duration.ofSeconds(20));
+                    assertTrue(null != m, "lines flow before kill at " + killAt + ":\n" + plugin.logText());
+                    seen.add(DockerdClient.JSON.readTree(m.getData()).get("text").asText());
+                    messages++;
+                }
+                plugin.kill9();
+                plugin.start(); // dockerd restarts it; no new StartLogging
             }
-            plugin.kill9(); // mid-stream: lines are in its memory, in flight to NATS, and in the pipe
-            plugin.start(); // dockerd restarts it; no new StartLogging
             writerThread.join(60_000);
             assertEquals(null, failure.get());
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -290,7 +293,7 @@ class PluginIT {
                 assertTrue(seen.contains("line " + i), "line " + i + " was lost (" + seen.size() + " of " + total
                     + " arrived):\n" + plugin.logText());
             }
-            assertTrue(messages - total < 20_000, "duplicates stay bounded: " + (messages - total));
+            assertTrue(messages - total < 30_000, "duplicates stay bounded: " + (messages - total));
         }
     }
 

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Reads many FIFOs on a few threads: each FIFO is opened non-blocking and registered on a Netty epoll event
- * loop; when it is readable, the loop reads it in 64 KiB reads into the loop's own direct buffer and hands each
- * read to the stream's {@link Consumer}, which must consume it before returning.
+ * loop; when it is readable, the loop has the stream's {@link Consumer} take up to 64 KiB at a time into the loop's
+ * own direct buffer ({@code read(2)}, or a splice through the stream's journal), and hands each take to it, which
+ * must consume it before returning.
  *
  * <p>Nothing on a loop thread waits for anything but the FIFO: consumers only decode and enqueue.
  *
@@ -31,6 +32,17 @@ import java.util.concurrent.TimeUnit;
 public final class FifoReader implements AutoCloseable {
     /** Receives what one FIFO delivers, on its loop thread. */
     public interface Consumer {
+        /**
+         * Takes the FIFO's next bytes into {@code into} (from index 0, at most its capacity; the writer index set to
+         * what was taken). The default is {@code read(2)}; a consumer that must not hold bytes only in memory
+         * splices them into a file first.
+         *
+         * @return bytes taken; 0 when the FIFO is empty for now; negative at end of file.
+         */
+        default int read(final FileDescriptor fifo, final ByteBuf into) throws IOException {
+            return FifoReader.read(fifo, into);
+        }
+
         /**
          * @param read the bytes just read; consume all of them; the buffer is reused after the call.
          */
@@ -110,6 +122,26 @@ public final class FifoReader implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * {@code read(2)} into a buffer.
+     *
+     * @return bytes read (the writer index is set to it); 0 when the FIFO is empty for now; -1 at end of file.
+     */
+    public static int read(final FileDescriptor fifo, final ByteBuf into) throws IOException {
+        into.clear();
+        final int n;
+        if (into.hasMemoryAddress()) {
+            n = fifo.readAddress(into.memoryAddress(), 0, into.capacity());
+        } else {
+            final ByteBuffer nio = into.internalNioBuffer(0, into.capacity());
+            n = fifo.read(nio, nio.position(), nio.limit());
+        }
+        if (n > 0) {
+            into.writerIndex(n);
+        }
+        return n;
+    }
+
     /** Stops every loop (each open FIFO is closed and its consumer told). */
     @Override
     public void close() {
@@ -148,15 +180,8 @@ public final class FifoReader implements AutoCloseable {
             try {
                 for (int i = 0; i < READS_PER_EVENT && !ended; i++) {
                     buf.clear();
-                    final int n;
-                    if (buf.hasMemoryAddress()) {
-                        n = fd.readAddress(buf.memoryAddress(), 0, buf.capacity());
-                    } else {
-                        final ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
-                        n = fd.read(nio, nio.position(), nio.limit());
-                    }
+                    final int n = consumer.read(fd, buf);
                     if (n > 0) {
-                        buf.writerIndex(n);
                         consumer.onBytes(buf);
                     } else if (n == 0) {
                         return; // EAGAIN: drained for now

@@ -6,31 +6,50 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
 /**
- * Opens a FIFO for non-blocking reading and returns its file descriptor, for registration on an epoll loop.
- *
- * <p>The JDK gives no int fd for a file it opened, and {@link FileDescriptor#from(String)} opens write-only, so
- * this calls libc's {@code open(2)} through the FFM API (JDK 22+). The process needs
- * {@code --enable-native-access=ALL-UNNAMED} to do so without a warning.
+ * The libc calls the JDK and Netty do not offer for FIFOs, through the FFM API (JDK 22+; the process needs
+ * {@code --enable-native-access=ALL-UNNAMED} to make them without a warning):
+ * <ul>
+ *   <li>{@code open(2)} of a FIFO, non-blocking, for registration on an epoll loop (the JDK gives no int fd for
+ *   a file it opened, and {@link FileDescriptor#from(String)} opens write-only);</li>
+ *   <li>{@code splice(2)} from a FIFO into a file: the kernel moves the bytes in one step, so a process killed at
+ *   any instant has every byte it took from the FIFO in the file ({@link Splicer}).</li>
+ * </ul>
  */
 public final class NativeFifo {
-    // <fcntl.h> values shared by Linux x86_64 and aarch64
+    // <fcntl.h> and <errno.h> values shared by Linux x86_64 and aarch64
     private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
     private static final int O_NONBLOCK = 0x800;
     private static final int O_CLOEXEC = 0x80000;
+    private static final int SPLICE_F_MOVE = 1;
+    private static final int SPLICE_F_NONBLOCK = 2;
+    private static final int ENOENT = 2;
+    private static final int EINTR = 4;
+    private static final int EAGAIN = 11;
+    private static final int EACCES = 13;
+    private static final int EINVAL = 22;
 
     private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
+        .byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle OPEN = LINKER.downcallHandle(
         LINKER.defaultLookup().find("open").orElseThrow(),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-        Linker.Option.captureCallState("errno"));
-    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
-        .byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), ERRNO);
+    private static final MethodHandle CLOSE = LINKER.downcallHandle(
+        LINKER.defaultLookup().find("close").orElseThrow(),
+        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SPLICE = LINKER.downcallHandle(
+        LINKER.defaultLookup().find("splice").orElseThrow(),
+        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), ERRNO);
 
     private NativeFifo() {
     }
@@ -41,20 +60,89 @@ public final class NativeFifo {
      * @throws IOException when open(2) fails; the message has the path and the errno.
      */
     public static FileDescriptor openForReading(final Path fifo) throws IOException {
+        return new FileDescriptor(open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC, "FIFO"));
+    }
+
+    /**
+     * @param file an existing regular file.
+     * @return a descriptor open for writing ({@code O_WRONLY | O_CLOEXEC}), the target of {@link Splicer#splice};
+     *     the caller closes it with {@link #close(int)}.
+     * @throws IOException when open(2) fails.
+     */
+    public static int openForSplicing(final Path file) throws IOException {
+        return open(file, O_WRONLY | O_CLOEXEC, "file");
+    }
+
+    /** Closes a descriptor from {@link #openForSplicing}. */
+    public static void close(final int fd) {
+        try {
+            final int ignored = (int) CLOSE.invokeExact(fd);
+        } catch (final Throwable t) {
+            throw new IllegalStateException("close(2) could not be called", t);
+        }
+    }
+
+    private static int open(final Path path, final int flags, final String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            final MemorySegment path = arena.allocateFrom(fifo.toString());
-            final int fd = (int) OPEN.invokeExact(state, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            final MemorySegment p = arena.allocateFrom(path.toString());
+            final int fd = (int) OPEN.invokeExact(state, p, flags);
             if (fd < 0) {
                 final int errno = state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
-                throw new IOException("cannot open FIFO " + fifo + ": errno " + errno
-                    + (errno == 2 ? " (no such file)" : errno == 13 ? " (permission denied)" : ""));
+                throw new IOException("cannot open " + what + " " + path + ": errno " + errno
+                    + (errno == ENOENT ? " (no such file)" : errno == EACCES ? " (permission denied)" : ""));
             }
-            return new FileDescriptor(fd);
+            return fd;
         } catch (final IOException | RuntimeException | Error e) {
             throw e;
         } catch (final Throwable t) {
-            throw new IOException("cannot open FIFO " + fifo, t);
+            throw new IOException("cannot open " + what + " " + path, t);
+        }
+    }
+
+    /**
+     * Moves bytes from a FIFO into a file with {@code splice(2)}. The kernel takes from the pipe exactly what it
+     * wrote into the file, so no byte is ever only in this process's memory.
+     *
+     * <p><b>Allocation:</b> two small native segments per splicer, none per call. Not thread-safe.
+     */
+    public static final class Splicer {
+        /** {@link #splice} found the FIFO empty, with a writer still attached. */
+        public static final long AGAIN = -1;
+
+        private final MemorySegment state = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        private final MemorySegment offset = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
+
+        /**
+         * @param fifo       a FIFO opened non-blocking.
+         * @param file       a descriptor from {@link #openForSplicing}.
+         * @param fileOffset where in the file the bytes go.
+         * @param max        bytes at most.
+         * @return bytes moved; 0 at end of file (every writer closed the FIFO); {@link #AGAIN} when it is empty.
+         * @throws IOException when splice(2) fails (EINVAL: the file's file system cannot be spliced into).
+         */
+        public long splice(final int fifo, final int file, final long fileOffset, final long max) throws IOException {
+            offset.set(ValueLayout.JAVA_LONG, 0, fileOffset);
+            while (true) {
+                final long n;
+                try {
+                    n = (long) SPLICE.invokeExact(state, fifo, MemorySegment.NULL, file, offset, max,
+                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                } catch (final Throwable t) {
+                    throw new IOException("splice(2) could not be called", t);
+                }
+                if (n >= 0) {
+                    return n;
+                }
+                final int errno = state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+                if (errno == EAGAIN) {
+                    return AGAIN;
+                }
+                if (errno != EINTR) {
+                    throw new IOException("splice from a FIFO into a file failed: errno " + errno
+                        + (errno == EINVAL ? " (the file system does not support splice)" : ""));
+                }
+            }
         }
     }
 }

@@ -1,6 +1,9 @@
 package dev.natslog.core.stream;
 
+import dev.natslog.core.fifo.FifoReader;
+import dev.natslog.core.fifo.NativeFifo;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,10 +16,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * What makes a {@code kill -9} lose nothing: every byte read from a FIFO is appended to the stream's journal
- * before it is decoded, and the stream offset from which a replay would rebuild every unconfirmed event (the
+ * What makes a {@code kill -9} lose nothing: every byte taken from a FIFO is in the stream's journal before it is
+ * decoded, and the stream offset from which a replay would rebuild every unconfirmed event (the
  * <i>resume offset</i>) is written beside it as NATS confirms events. A restarted plugin replays the journal from
  * there, then reads the FIFO on. Events confirmed after the last checkpoint may be sent twice; none is lost.
+ *
+ * <p>{@link #transfer} moves the FIFO's bytes into the journal with {@code splice(2)} and then reads them back
+ * for the decoder: the kernel takes from the pipe exactly what it put in the file, so there is no instant at which
+ * a byte is out of the FIFO but not yet in the journal (a {@code read(2)} followed by a write leaves one, and a
+ * {@code kill -9} landing there lost the bytes of that read). Where the file system cannot be spliced into, it
+ * falls back to that read-then-append, and says so once.
  *
  * <p>Writes go to the page cache (no fsync): they survive the process, not a power cut. Once
  * {@link #COMPACT_BYTES} of the journal are confirmed, its unconfirmed tail (small: what is in flight) moves to a
@@ -39,6 +48,10 @@ final class Journal implements AutoCloseable {
     private final FileChannel offsets;
     private final ByteBuffer offsetsBuffer = ByteBuffer.allocate(16);
     private FileChannel data;
+    /** The current segment, open for {@code splice(2)}; -1 once splicing failed. */
+    private int spliceTarget = -1;
+    private NativeFifo.Splicer splicer;
+    private boolean appendFailed;
     private long base;
     private long end;
     private long resume;
@@ -114,15 +127,95 @@ final class Journal implements AutoCloseable {
         return buf;
     }
 
+    /**
+     * Takes the FIFO's next bytes: spliced into the journal, then read from it into {@code into}.
+     *
+     * @return as {@link FifoReader.Consumer#read}: bytes taken, 0 when the FIFO is empty, negative at its end.
+     */
+    synchronized int transfer(final FileDescriptor fifo, final ByteBuf into) throws IOException {
+        if (closed) {
+            return FifoReader.read(fifo, into);
+        }
+        if (null == splicer) {
+            splicer = new NativeFifo.Splicer();
+            openSpliceTarget(base);
+        }
+        if (spliceTarget < 0) {
+            final int n = FifoReader.read(fifo, into);
+            if (n > 0) {
+                try {
+                    append(into);
+                } catch (final IOException e) {
+                    if (!appendFailed) {
+                        appendFailed = true;
+                        LOG.warn("journal {}: cannot write ({}): lines in flight are not protected against a crash",
+                            name, e.toString());
+                    }
+                }
+            }
+            return n;
+        }
+        if (end - base + into.capacity() > MAX_BYTES) {
+            overflow();
+        }
+        final long n;
+        try {
+            n = splicer.splice(fifo.intValue(), spliceTarget, end - base, into.capacity());
+        } catch (final IOException e) {
+            LOG.warn("journal {}: cannot splice into {} ({}); reading and appending instead", name, dir, e.getMessage());
+            closeSpliceTarget();
+            return transfer(fifo, into);
+        }
+        into.clear();
+        if (n == NativeFifo.Splicer.AGAIN) {
+            return 0;
+        }
+        if (n == 0) {
+            return -1;
+        }
+        final ByteBuffer nio = into.internalNioBuffer(0, (int) n);
+        long pos = end - base;
+        while (nio.hasRemaining()) {
+            final int r = data.read(nio, pos);
+            if (r < 0) {
+                throw new IOException("journal " + name + " is shorter than what was spliced into it");
+            }
+            pos += r;
+        }
+        into.writerIndex((int) n);
+        end += n;
+        return (int) n;
+    }
+
+    private void openSpliceTarget(final long segmentBase) {
+        try {
+            spliceTarget = NativeFifo.openForSplicing(segment(segmentBase));
+        } catch (final IOException e) {
+            LOG.warn("journal {}: {}; reading and appending instead", name, e.getMessage());
+            spliceTarget = -1;
+        }
+    }
+
+    private void closeSpliceTarget() {
+        if (spliceTarget >= 0) {
+            NativeFifo.close(spliceTarget);
+            spliceTarget = -1;
+        }
+    }
+
+    private void overflow() throws IOException {
+        LOG.warn("journal {} holds {} unconfirmed bytes while NATS confirms nothing: older unconfirmed lines "
+            + "lose their crash protection", name, end - base);
+        moveTo(end); // an empty segment from here on
+    }
+
     /** Appends a read (its readable bytes; the buffer's indexes are not moved). */
     synchronized void append(final ByteBuf read) throws IOException {
         if (closed) {
             return;
         }
         if (end - base + read.readableBytes() > MAX_BYTES) {
-            LOG.warn("journal {} holds {} unconfirmed bytes while NATS confirms nothing: older unconfirmed lines "
-                + "lose their crash protection", name, end - base);
-            moveTo(end); // an empty segment from here on
+            overflow();
         }
         final ByteBuffer nio = read.nioBuffer(read.readerIndex(), read.readableBytes());
         long pos = end - base;
@@ -164,6 +257,10 @@ final class Journal implements AutoCloseable {
             }
             data.close();
             data = next;
+            if (spliceTarget >= 0) {
+                closeSpliceTarget();
+                openSpliceTarget(newBase);
+            }
         } finally {
             tail.release();
         }
@@ -184,6 +281,7 @@ final class Journal implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            closeSpliceTarget();
             try {
                 data.close();
                 offsets.close();

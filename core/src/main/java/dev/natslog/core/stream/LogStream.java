@@ -7,6 +7,7 @@ import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.EventQueue;
 import dev.natslog.core.nats.SharedConnection;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.unix.FileDescriptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,12 +68,12 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
     }
 
     @Override
+    public int read(final FileDescriptor fifo, final ByteBuf into) throws IOException {
+        return journal.transfer(fifo, into); // into the journal first: what is taken is never only in memory
+    }
+
+    @Override
     public void onBytes(final ByteBuf read) {
-        try {
-            journal.append(read); // before decoding: what is read is never only in memory
-        } catch (final IOException e) {
-            journalFailure(e);
-        }
         codec.decode(read);
         checkpoint();
     }

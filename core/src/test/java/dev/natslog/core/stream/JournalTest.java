@@ -2,10 +2,19 @@ package dev.natslog.core.stream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import dev.natslog.core.fifo.FifoReader;
+import dev.natslog.core.fifo.NativeFifo;
+import dev.natslog.core.testing.Fifo;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -15,6 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class JournalTest {
+    @org.junit.jupiter.api.BeforeAll
+    static void loadNettysNativeLibrary() {
+        io.netty.channel.epoll.Epoll.ensureAvailability(); // FileDescriptor.close is native
+    }
+
     @TempDir
     Path dir;
 
@@ -112,5 +126,101 @@ class JournalTest {
         assertFalse(Files.exists(dir.resolve("s.0.journal")));
         assertFalse(Files.exists(dir.resolve("s.offsets")));
         assertTrue(Files.isDirectory(dir));
+    }
+
+    @Test
+    void transferTakesTheFifosBytesIntoTheJournalBeforeTheDecoderSeesThem() throws Exception {
+        final Path fifo = Fifo.make(dir.resolve("fifo"));
+        final byte[] first = bytes(3000, 1);
+        final byte[] second = bytes(70_000, 2); // more than one transfer
+        final ByteBuf into = Unpooled.directBuffer(FifoReader.READ_SIZE, FifoReader.READ_SIZE);
+        try (FileChannel writer = Fifo.openWriter(fifo); Journal j = Journal.open(dir, "s")) {
+            final FileDescriptor fd = NativeFifo.openForReading(fifo);
+            try {
+                assertEquals(0, j.transfer(fd, into), "an empty FIFO with a writer: nothing for now");
+                writer.write(ByteBuffer.wrap(first));
+                assertEquals(3000, j.transfer(fd, into));
+                assertArrayEquals(first, ByteBufUtil.getBytes(into));
+                assertArrayEquals(first, Files.readAllBytes(dir.resolve("s.0.journal")),
+                    "what the decoder gets is already in the file");
+                final Thread w = Thread.ofPlatform().start(() -> {
+                    try {
+                        writer.write(ByteBuffer.wrap(second));
+                    } catch (final IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                final ByteArrayOutputStream got = new ByteArrayOutputStream();
+                while (got.size() < second.length) {
+                    final int n = j.transfer(fd, into);
+                    assertTrue(n >= 0);
+                    assertEquals(n, into.readableBytes());
+                    got.write(ByteBufUtil.getBytes(into));
+                }
+                w.join();
+                assertArrayEquals(second, got.toByteArray());
+                assertEquals(3000 + 70_000, Files.size(dir.resolve("s.0.journal")));
+                j.checkpoint(1000);
+            } finally {
+                fd.close();
+            }
+        } finally {
+            into.release();
+        }
+        try (Journal j = Journal.open(dir, "s")) {
+            final byte[] replayed = replay(j);
+            assertEquals(3000 + 70_000 - 1000, replayed.length);
+            assertArrayEquals(second, java.util.Arrays.copyOfRange(replayed, 2000, replayed.length));
+        }
+    }
+
+    @Test
+    void transferReportsTheEndOnceEveryWriterClosed() throws Exception {
+        final Path fifo = Fifo.make(dir.resolve("fifo"));
+        final ByteBuf into = Unpooled.directBuffer(1024, 1024);
+        try (Journal j = Journal.open(dir, "s")) {
+            final FileDescriptor fd;
+            try (FileChannel writer = Fifo.openWriter(fifo)) {
+                fd = NativeFifo.openForReading(fifo);
+                writer.write(ByteBuffer.wrap(bytes(10, 1)));
+            }
+            try {
+                assertEquals(10, j.transfer(fd, into));
+                assertTrue(j.transfer(fd, into) < 0, "end of file");
+            } finally {
+                fd.close();
+            }
+        } finally {
+            into.release();
+        }
+    }
+
+    @Test
+    void splicingGoesOnIntoTheNewSegmentAfterACompaction() throws Exception {
+        final Path fifo = Fifo.make(dir.resolve("fifo"));
+        final ByteBuf into = Unpooled.directBuffer(FifoReader.READ_SIZE, FifoReader.READ_SIZE);
+        final int n = (int) Journal.COMPACT_BYTES;
+        try (FileChannel writer = Fifo.openWriter(fifo); Journal j = Journal.open(dir, "s")) {
+            final FileDescriptor fd = NativeFifo.openForReading(fifo);
+            try {
+                writer.write(ByteBuffer.wrap(bytes(100, 1)));
+                assertEquals(100, j.transfer(fd, into));
+                j.append(Unpooled.wrappedBuffer(new byte[n]));
+                j.checkpoint(n + 50); // moves the last 50 bytes to segment n + 50
+                writer.write(ByteBuffer.wrap(bytes(30, 2)));
+                assertEquals(30, j.transfer(fd, into));
+                assertArrayEquals(bytes(30, 2), ByteBufUtil.getBytes(into));
+            } finally {
+                fd.close();
+            }
+        } finally {
+            into.release();
+        }
+        assertEquals(80, Files.size(dir.resolve("s." + (n + 50) + ".journal")));
+        try (Journal j = Journal.open(dir, "s")) {
+            final byte[] expected = new byte[80];
+            System.arraycopy(bytes(30, 2), 0, expected, 50, 30);
+            assertArrayEquals(expected, replay(j));
+        }
     }
 }
