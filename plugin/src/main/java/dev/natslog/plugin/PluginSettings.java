@@ -1,5 +1,6 @@
 package dev.natslog.plugin;
 
+import dev.natslog.core.config.ByteSize;
 import dev.natslog.core.config.LogOptions;
 import dev.natslog.core.config.OptionException;
 import dev.natslog.core.nats.BufferBudget;
@@ -9,7 +10,6 @@ import dev.natslog.core.stream.DriverConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -59,31 +59,15 @@ final class PluginSettings {
         return env.getOrDefault("HOSTNAME", "localhost");
     }
 
-    /** A byte count: digits with an optional k, m or g suffix (powers of 1024). */
+    /** A byte count ({@link ByteSize}). */
     static long size(final String name, final String value, final long dflt) {
         if (null == value || value.isBlank()) {
             return dflt;
         }
-        final String v = value.trim().toLowerCase(Locale.ROOT).replaceAll("i?b$", "");
-        long unit = 1;
-        String digits = v;
-        switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
-            case 'k' -> unit = 1024;
-            case 'm' -> unit = 1024 * 1024;
-            case 'g' -> unit = 1024L * 1024 * 1024;
-            default -> unit = 1;
-        }
-        if (unit > 1) {
-            digits = v.substring(0, v.length() - 1);
-        }
         try {
-            final long n = Long.parseLong(digits.trim());
-            if (n > 0) {
-                return n * unit;
-            }
-        } catch (final NumberFormatException ignored) {
-            // reported below
+            return ByteSize.parse(value);
+        } catch (final IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + "='" + value + "' is invalid: " + e.getMessage());
         }
-        throw new IllegalArgumentException(name + "='" + value + "' is invalid: expected a positive size such as 33554432, 32m or 1g");
     }
 }

@@ -43,18 +43,21 @@ public final class LogOptions {
     public static final String KEY_TLS_CERT = "nats-tls-cert";
     public static final String KEY_TLS_KEY = "nats-tls-key";
     public static final String KEY_TLS_SKIP_VERIFY = "nats-tls-skip-verify";
+    public static final String KEY_BUFFER_SIZE = "nats-buffer-size";
 
     /** Server used when {@code nats-servers} is not given. */
     public static final String DEFAULT_SERVER = "nats://localhost:4222";
     /** Reconnect attempts when {@code nats-max-reconnect} is not given: forever. */
     public static final int DEFAULT_MAX_RECONNECT = -1;
+    /** The smallest {@code nats-buffer-size}. */
+    public static final long MIN_BUFFER_SIZE = 64 * 1024;
     /** NATS's port when a server names none. */
     public static final int DEFAULT_PORT = 4222;
 
     /** Every {@code nats-*} key this plugin knows; any other {@code nats-*} key is refused. */
     public static final Set<String> KNOWN_KEYS = Set.of(KEY_LABELS, KEY_LABELS_REGEX, KEY_ENV, KEY_ENV_REGEX, KEY_TAG,
         KEY_SERVERS, KEY_MAX_RECONNECT, KEY_SUBJECT, KEY_USER, KEY_PASS, KEY_TOKEN, KEY_TLS_CA_CERT, KEY_TLS_CERT,
-        KEY_TLS_KEY, KEY_TLS_SKIP_VERIFY);
+        KEY_TLS_KEY, KEY_TLS_SKIP_VERIFY, KEY_BUFFER_SIZE);
     private static final Set<String> SECRET_KEYS = Set.of(KEY_PASS, KEY_TOKEN);
     private static final String NATS_PREFIX = "nats-";
 
@@ -65,10 +68,11 @@ public final class LogOptions {
     private final TagTemplate tag;
     private final String subject;
     private final ConnectionSettings connection;
+    private final long bufferSize;
 
     private LogOptions(final List<String> labels, final Pattern labelsRegex, final List<String> env,
                        final Pattern envRegex, final TagTemplate tag, final String subject,
-                       final ConnectionSettings connection) {
+                       final ConnectionSettings connection, final long bufferSize) {
         this.labels = labels;
         this.labelsRegex = labelsRegex;
         this.env = env;
@@ -76,6 +80,7 @@ public final class LogOptions {
         this.tag = tag;
         this.subject = subject;
         this.connection = connection;
+        this.bufferSize = bufferSize;
     }
 
     /** The plugin-wide defaults a plugin setting (environment variable) may give, by option. */
@@ -184,8 +189,11 @@ public final class LogOptions {
         final boolean tls = null != caCert || null != cert || opts.containsKey(KEY_TLS_SKIP_VERIFY)
             || servers.stream().anyMatch(s -> s.startsWith("tls://"));
 
+        final long bufferSize = bufferSize(opts.get(KEY_BUFFER_SIZE));
+
         return new LogOptions(labels, labelsRegex, env, envRegex, tag, subject,
-            new ConnectionSettings(servers, maxReconnect, user, password, token, tls, caCert, cert, key, skipVerify));
+            new ConnectionSettings(servers, maxReconnect, user, password, token, tls, caCert, cert, key, skipVerify),
+            bufferSize);
     }
 
     /**
@@ -236,6 +244,30 @@ public final class LogOptions {
     /** @return the connection settings; equal settings share one connection. */
     public ConnectionSettings connection() {
         return connection;
+    }
+
+    /**
+     * @return {@code nats-buffer-size}: the most event bytes this container may have waiting for NATS; 0 when not
+     *     given (only the plugin-wide bound applies).
+     */
+    public long bufferSize() {
+        return bufferSize;
+    }
+
+    private static long bufferSize(final String value) {
+        if (null == value || value.isEmpty()) {
+            return 0;
+        }
+        final long n;
+        try {
+            n = ByteSize.parse(value);
+        } catch (final IllegalArgumentException e) {
+            throw invalid(KEY_BUFFER_SIZE, value, e.getMessage());
+        }
+        if (n < MIN_BUFFER_SIZE) {
+            throw invalid(KEY_BUFFER_SIZE, value, "expected at least 64k");
+        }
+        return n;
     }
 
     private static List<String> list(final String value) {

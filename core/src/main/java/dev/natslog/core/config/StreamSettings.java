@@ -16,8 +16,10 @@ import java.util.Map;
  * @param subject     the NATS subject of every event.
  * @param eventPrefix the JSON every event starts with ({@link JsonEventEncoder#renderPrefix(Map)}).
  * @param connection  the NATS connection settings.
+ * @param bufferSize  the most event bytes the container may have waiting for NATS; 0: no bound of its own.
  */
-public record StreamSettings(String tag, String subject, byte[] eventPrefix, ConnectionSettings connection) {
+public record StreamSettings(String tag, String subject, byte[] eventPrefix, ConnectionSettings connection,
+                             long bufferSize) {
     /**
      * @param info     the container, from StartLogging.
      * @param options  its parsed {@code --log-opt}s.
@@ -42,6 +44,7 @@ public record StreamSettings(String tag, String subject, byte[] eventPrefix, Con
         fields.put("hostname", hostname);
         fields.put("tag", tag);
         fields.putAll(ExtraAttributes.of(info, options.labels(), options.labelsRegex(), options.env(), options.envRegex()));
-        return new StreamSettings(tag, subject, JsonEventEncoder.renderPrefix(fields), options.connection());
+        return new StreamSettings(tag, subject, JsonEventEncoder.renderPrefix(fields), options.connection(),
+            options.bufferSize());
     }
 }

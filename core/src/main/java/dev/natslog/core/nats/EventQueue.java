@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link dev.natslog.core.event.LogLine#resumeOffset()}). One producer (the stream's FIFO reader), one consumer
  * (the publisher), under the queue's own lock; a growable ring of arrays allocates nothing per event.
  *
+ * <p>It may have a bound of its own ({@code nats-buffer-size}) on the bytes of its events waiting for NATS (queued
+ * or in flight), besides the plugin-wide {@link BufferBudget}.
+ *
  * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
  * from there (after a crash) loses nothing.
  */
@@ -20,6 +23,8 @@ public final class EventQueue {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong droppedBytes = new AtomicLong();
     private volatile long confirmedResume;
+    /** This queue's own bound; null when only the plugin-wide one applies. */
+    private final BufferBudget bound;
     private byte[][] events = new byte[16][];
     private long[] resumes = new long[16];
     private int head;
@@ -32,11 +37,30 @@ public final class EventQueue {
      * @param subject       where the events go.
      * @param name          the container, for logs.
      * @param initialResume the stream offset a replay would start from before any event is confirmed.
+     * @param bound         the most event bytes this queue may hold waiting for NATS; 0 for no bound of its own.
      */
-    public EventQueue(final String subject, final String name, final long initialResume) {
+    public EventQueue(final String subject, final String name, final long initialResume, final long bound) {
         this.subject = subject;
         this.name = name;
         this.confirmedResume = initialResume;
+        this.bound = bound > 0 ? new BufferBudget(bound) : null;
+    }
+
+    /** @return this queue's own bound in bytes, or 0. */
+    public long bound() {
+        return null == bound ? 0 : bound.capacity();
+    }
+
+    /** @return false when the event would pass this queue's own bound (nothing reserved then). */
+    boolean tryReserve(final long bytes) {
+        return null == bound || bound.tryReserve(bytes);
+    }
+
+    /** Gives back what {@link #tryReserve} took, once the event is confirmed or given up. */
+    void release(final long bytes) {
+        if (null != bound) {
+            bound.release(bytes);
+        }
     }
 
     public String subject() {
@@ -97,7 +121,7 @@ public final class EventQueue {
     }
 
     /** @return true when the queue holds events. */
-    synchronized boolean hasEvents() {
+    public synchronized boolean hasEvents() {
         return 0 != size;
     }
 

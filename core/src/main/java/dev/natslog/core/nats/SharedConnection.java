@@ -20,9 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * One jnats connection, shared by every stream with the same {@link ConnectionSettings}, and the one thread that
  * publishes their events.
  *
- * <p><b>Never blocks a FIFO reader.</b> {@link #offer} only reserves room in the plugin-wide
- * {@link BufferBudget} and appends to the stream's {@link EventQueue}; when the budget is spent, the event is
- * dropped and counted. The publisher thread takes batches from the queues with events (round robin, each
+ * <p><b>Never blocks a FIFO reader.</b> {@link #offer} only reserves room in the stream's own bound (if any) and
+ * in the plugin-wide {@link BufferBudget}, and appends to the stream's {@link EventQueue}; when either is spent,
+ * the event is dropped and counted. The publisher thread takes batches from the queues with events (round robin, each
  * queue in order), publishes them, then {@code flush}es: a flush that returns means the server has processed
  * everything before it, and only then are the events confirmed and their bytes given back to the budget. If the
  * connection drops before that, the unconfirmed events go back to the head of their queues and are published
@@ -96,7 +96,12 @@ public final class SharedConnection {
      * @param resume the event's resume offset.
      */
     public void offer(final EventQueue queue, final byte[] event, final long resume) {
+        if (!queue.tryReserve(event.length)) {
+            queue.countDrop(event.length, resume);
+            return;
+        }
         if (!budget.tryReserve(event.length)) {
+            queue.release(event.length);
             queue.countDrop(event.length, resume);
             return;
         }
@@ -191,6 +196,7 @@ public final class SharedConnection {
             }
             if (maxPayload > 0 && event.length > maxPayload) {
                 budget.release(event.length);
+                queue.release(event.length);
                 queue.discarded(event, inflightResume[inflightCount]);
                 logOversize(queue, event.length, maxPayload);
                 continue;
@@ -219,6 +225,7 @@ public final class SharedConnection {
         for (int i = 0; i < inflightCount; i++) {
             budget.release(inflightEvent[i].length);
             final EventQueue q = inflightQueue[i];
+            q.release(inflightEvent[i].length);
             inflightQueue[i] = null;
             inflightEvent[i] = null;
             q.confirmed(inflightResume[i]);

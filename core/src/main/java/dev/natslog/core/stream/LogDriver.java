@@ -278,9 +278,11 @@ public final class LogDriver implements AutoCloseable {
     private void report(final LogStream s) {
         final long drops = s.queue.dropped();
         if (drops > s.reportedDrops) {
-            LOG.warn("container {}: dropped {} events ({} in all, {} bytes): NATS is slow or unreachable and the "
-                    + "buffer of {} bytes is full", s.name(), drops - s.reportedDrops, drops, s.queue.droppedBytes(),
-                budget.capacity());
+            LOG.warn("container {}: dropped {} events ({} in all, {} bytes): NATS is slow or unreachable and {}",
+                s.name(), drops - s.reportedDrops, drops, s.queue.droppedBytes(), 0 == s.queue.bound()
+                    ? "the plugin's buffer of " + budget.capacity() + " bytes is full"
+                    : "the container's buffer of " + s.queue.bound() + " bytes (nats-buffer-size) or the plugin's of "
+                        + budget.capacity() + " bytes is full");
             s.reportedDrops = drops;
         }
         final long skipped = s.codec.decoder().bytesSkipped();

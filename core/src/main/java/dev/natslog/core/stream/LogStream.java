@@ -49,7 +49,7 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
         this.connection = connection;
         this.journal = journal;
         this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name(),
-            journal.resumeOffset());
+            journal.resumeOffset(), settings.bufferSize());
         this.codec = codecs.create(settings.eventPrefix(), this);
         this.endListener = endListener;
     }

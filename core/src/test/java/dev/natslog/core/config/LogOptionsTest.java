@@ -93,6 +93,18 @@ class LogOptionsTest {
         assertTrue(c.tls(), "any nats-tls-* option turns TLS on");
     }
 
+    @ParameterizedTest(name = "nats-buffer-size=''{0}'' -> {1}")
+    @CsvSource({"65536, 65536", "64k, 65536", "512K, 524288", "4m, 4194304", "4MiB, 4194304", "4mb, 4194304",
+        "1g, 1073741824", "' 2m ', 2097152"})
+    void bufferSizeTakesDockersSizeForms(final String value, final long expected) {
+        assertEquals(expected, LogOptions.parse(opts("nats-buffer-size", value)).bufferSize());
+    }
+
+    @Test
+    void noBufferSizeMeansOnlyThePluginWideBound() {
+        assertEquals(0, LogOptions.parse(Map.of()).bufferSize());
+    }
+
     @Test
     void aTlsServerTurnsTlsOnAndVerificationStaysOn() {
         final ConnectionSettings c = LogOptions.parse(opts("nats-servers", "tls://secure:4222")).connection();
@@ -163,7 +175,14 @@ class LogOptionsTest {
             Arguments.of(opts("labels-regex", "(unclosed"), "labels-regex", "labels-regex='(unclosed' is invalid: expected a regular expression"),
             Arguments.of(opts("env-regex", "*x"), "env-regex", "env-regex='*x' is invalid"),
             Arguments.of(opts("tag", "{{.Nope}}"), "tag", "tag='{{.Nope}}' is invalid: can't evaluate field Nope"),
-            Arguments.of(opts("tag", "{{.ID"), "tag", "unclosed action"));
+            Arguments.of(opts("tag", "{{.ID"), "tag", "unclosed action"),
+            Arguments.of(opts("nats-buffer-size", "lots"), "nats-buffer-size",
+                "nats-buffer-size='lots' is invalid: expected a positive size such as 33554432, 512k, 32m or 1g"),
+            Arguments.of(opts("nats-buffer-size", "-1m"), "nats-buffer-size", "nats-buffer-size='-1m' is invalid"),
+            Arguments.of(opts("nats-buffer-size", "1.5m"), "nats-buffer-size", "nats-buffer-size='1.5m' is invalid"),
+            Arguments.of(opts("nats-buffer-size", "99999999999g"), "nats-buffer-size", "is invalid"),
+            Arguments.of(opts("nats-buffer-size", "1k"), "nats-buffer-size", "nats-buffer-size='1k' is invalid: expected at least 64k"),
+            Arguments.of(opts("nats-bufer-size", "1m"), "nats-bufer-size", "unknown log-opt 'nats-bufer-size'"));
     }
 
     @ParameterizedTest(name = "{1}: {2}")

@@ -232,6 +232,46 @@ class LogDriverTest {
         waitFor(() -> streamDrops() > 19_000, "drops counted");
     }
 
+    @Test
+    void aContainersOwnBufferSizeBoundsItAloneAndSparesTheOthers() throws Exception {
+        nats.stop(true);
+        final FileChannel capped = fifo("capped");
+        final FileChannel free = fifo("free");
+        driver.start(dir.resolve("capped").toString(), container(id(7), "capped", Map.of("nats-servers", nats.url(),
+            "nats-subject", "capped", "nats-buffer-size", "64k")), "{}".getBytes());
+        driver.start(dir.resolve("free").toString(), container(id(8), "free", Map.of("nats-servers", nats.url(),
+            "nats-subject", "free")), "{}".getBytes());
+        final byte[] big = frame(1, "y".repeat(300));
+        for (int i = 0; i < 5_000; i++) { // ~2.5 MB of events: far past 64k, far below the plugin's 32 MiB
+            write(capped, big);
+        }
+        for (int i = 0; i < 1_000; i++) {
+            write(free, frame(i, "kept " + i));
+        }
+        waitFor(() -> drops("capped") > 4_000, "the capped container's drops counted");
+        final LogStream freeStream = stream("free");
+        waitFor(() -> freeStream.queue.hasEvents(), "the other container's lines are queued");
+        assertEquals(0, freeStream.queue.dropped(), "the other container loses nothing");
+        nats.start();
+        try (Connection sub = Nats.connect(nats.url())) {
+            final Subscription s = sub.subscribe("free");
+            sub.flush(Duration.ofSeconds(2));
+            final List<JsonNode> got = receive(s, 1_000, Duration.ofSeconds(20));
+            assertEquals(1_000, got.size());
+            for (int i = 0; i < 1_000; i++) {
+                assertEquals("kept " + i, got.get(i).get("text").asText());
+            }
+        }
+    }
+
+    private LogStream stream(final String name) {
+        return driver.streamsForTest().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private long drops(final String name) {
+        return stream(name).queue.dropped();
+    }
+
     private long streamDrops() {
         // the only stream's queue; reach it through the report path: the driver logs, the test reads the counter
         return driver.streamsForTest().stream().mapToLong(s -> s.queue.dropped()).sum();
