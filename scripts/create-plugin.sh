@@ -4,6 +4,7 @@
 # - builds plugin/target/nats-log-driver.jar if it is missing (REBUILD=1 forces it), with a JDK 25 found here;
 # - jlinks a minimal Java runtime from that JDK and copies in the shared libraries it needs (ldd);
 # - runs `docker plugin create NAME` against $DOCKER_HOST (or the default engine) and leaves the plugin disabled.
+# PLUGIN_CONFIG=FILE uses another manifest than ./config.json (the docker run benchmark's null plugin does).
 # It fails loudly with a reason and removes its temporary files in every case.
 set -euo pipefail
 
@@ -59,7 +60,9 @@ printf 'hosts: files dns\n' > "$rootfs/etc/nsswitch.conf"
 : > "$rootfs/etc/resolv.conf"
 : > "$rootfs/etc/hosts"
 
-cp config.json "$work/config.json"
+config=${PLUGIN_CONFIG:-config.json}
+[ -f "$config" ] || fail "no manifest $config"
+cp "$config" "$work/config.json"
 "$rootfs/opt/java/bin/java" -version >/dev/null 2>&1 || fail "the jlinked runtime does not start"
 size=$(du -sm "$rootfs" | cut -f1)
 echo "create-plugin: root filesystem is ${size} MB"

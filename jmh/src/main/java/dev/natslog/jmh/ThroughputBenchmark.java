@@ -249,16 +249,19 @@ public final class ThroughputBenchmark {
         throw new IOException("the plugin did not start: " + Files.readString(dir.resolve("plugin.log")));
     }
 
-    /** The JVM flags of config.json's entrypoint (between the java path and -jar). */
+    /** The JVM flags of config.json: its JDK_JAVA_OPTIONS default, then the entrypoint's (between java and -jar). */
     private static List<String> entrypointFlags() throws IOException {
-        final String json = Files.readString(Path.of("config.json"));
-        final String entry = json.substring(json.indexOf("\"entrypoint\""), json.indexOf("]", json.indexOf("\"entrypoint\"")));
+        final com.fasterxml.jackson.databind.JsonNode config = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Path.of("config.json").toFile());
         final List<String> flags = new ArrayList<>();
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"(-[^\"]+)\"").matcher(entry);
-        while (m.find()) {
-            if (!m.group(1).equals("-jar")) {
-                flags.add(m.group(1));
+        for (final com.fasterxml.jackson.databind.JsonNode e : config.get("env")) {
+            if (e.get("name").asText().equals("JDK_JAVA_OPTIONS")) {
+                flags.addAll(List.of(e.get("value").asText().trim().split("\\s+")));
             }
+        }
+        final com.fasterxml.jackson.databind.JsonNode entry = config.get("entrypoint");
+        for (int i = 1; i < entry.size() && !entry.get(i).asText().equals("-jar"); i++) {
+            flags.add(entry.get(i).asText());
         }
         return flags;
     }

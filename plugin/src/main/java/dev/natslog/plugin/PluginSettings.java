@@ -20,6 +20,7 @@ import java.util.Map;
  *   <li>{@code NATS_BUFFER_SIZE}: bound on event bytes waiting for NATS across the plugin, e.g. {@code 32m}
  *   (default 32 MiB);</li>
  *   <li>{@code READER_THREADS}: threads reading FIFOs (default 2);</li>
+ *   <li>{@code DRAIN_ONLY=true}: the benchmark's null plugin ({@link DriverConfig#drainOnly()});</li>
  *   <li>defaults of {@code --log-opt}s: {@code NATS_SERVERS}, {@code NATS_SUBJECT}, {@code NATS_MAX_RECONNECT},
  *   {@code NATS_USER}, {@code NATS_PASS}, {@code NATS_TOKEN}, {@code NATS_TLS_CA_CERT}, {@code NATS_TLS_CERT},
  *   {@code NATS_TLS_KEY}, {@code NATS_TLS_SKIP_VERIFY} (see {@link LogOptions#DEFAULTS_FROM_ENV}).</li>
@@ -33,7 +34,8 @@ final class PluginSettings {
 
     static DriverConfig fromEnvironment(final Map<String, String> env) {
         final DriverConfig base = DriverConfig.defaults(hostname(env), Path.of(env.getOrDefault("STATE_DIR", DEFAULT_STATE_DIR)));
-        final long buffer = size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"), BufferBudget.DEFAULT_CAPACITY);
+        final long buffer = bufferWithinHeap(size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"),
+            BufferBudget.DEFAULT_CAPACITY), Runtime.getRuntime().maxMemory());
         final int readers = (int) size("READER_THREADS", env.get("READER_THREADS"), base.readerThreads());
         final Map<String, String> defaults = LogOptions.defaultsFromEnv(env);
         // a bad plugin setting is reported now, in the plugin's log, and again at each StartLogging it spoils
@@ -43,7 +45,7 @@ final class PluginSettings {
             LoggerFactory.getLogger(PluginSettings.class).error("{}", e.getMessage());
         }
         return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
-            base.maxFrameLength(), defaults);
+            base.maxFrameLength(), defaults, "true".equalsIgnoreCase(env.get("DRAIN_ONLY")));
     }
 
     /** The host's name: the UTS namespace's, which a managed plugin shares with the host. */
@@ -57,6 +59,22 @@ final class PluginSettings {
             // not Linux: fall back below
         }
         return env.getOrDefault("HOSTNAME", "localhost");
+    }
+
+    /**
+     * The events waiting for NATS are arrays on the heap: a buffer of more than half the heap would end in an
+     * OutOfMemoryError under a flood, so it is capped there, loudly.
+     */
+    static long bufferWithinHeap(final long buffer, final long maxHeap) {
+        final long cap = maxHeap / 2;
+        if (buffer <= cap) {
+            return buffer;
+        }
+        LoggerFactory.getLogger(PluginSettings.class).warn("NATS_BUFFER_SIZE={} bytes is more than half the plugin's "
+            + "heap ({} bytes): using {} bytes; give the heap room with e.g. docker plugin set <plugin> "
+            + "JDK_JAVA_OPTIONS=\"-Xms16m -Xmx{}m -XX:MaxDirectMemorySize=96m\"", buffer, maxHeap, cap,
+            (buffer * 3) >> 20);
+        return cap;
     }
 
     /** A byte count ({@link ByteSize}). */

@@ -17,9 +17,11 @@ import java.util.Map;
  * @param maxLineLength  cap of one reassembled line.
  * @param maxFrameLength largest frame accepted.
  * @param optionDefaults plugin-wide defaults of {@code --log-opt}s, by option key (a {@code --log-opt} wins).
+ * @param drainOnly      the benchmark's <i>null plugin</i>: FIFOs are read and their bytes thrown away, nothing
+ *                       else (no options, no NATS, no journal) — the floor no log driver plugin can beat.
  */
 public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
-                           int maxFrameLength, Map<String, String> optionDefaults) {
+                           int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly) {
     public DriverConfig {
         optionDefaults = Map.copyOf(optionDefaults);
     }
@@ -27,11 +29,12 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
     /** Defaults for everything but the host name and the state directory. */
     public static DriverConfig defaults(final String hostname, final Path stateDir) {
         return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
-            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of());
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of(), false);
     }
 
     /** @return a copy with another buffer bound. */
     public DriverConfig withBufferBytes(final long bytes) {
-        return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults);
+        return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults,
+            drainOnly);
     }
 }

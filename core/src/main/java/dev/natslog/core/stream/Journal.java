@@ -4,7 +4,7 @@ import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.fifo.NativeFifo;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.PooledByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,26 +105,34 @@ final class Journal implements AutoCloseable {
     }
 
     /**
-     * @return the journaled bytes from the resume offset on (empty for a new stream); the caller releases it.
+     * Hands the journaled bytes from the resume offset on to {@code sink}, in reads of at most
+     * {@link FifoReader#READ_SIZE} (nothing for a new stream): a journal of any size replays in bounded memory.
+     *
+     * @param sink gets each read; must consume it before returning (the buffer is reused).
      */
-    synchronized ByteBuf replay() throws IOException {
-        return read(resume, end);
-    }
-
-    private ByteBuf read(final long from, final long to) throws IOException {
-        final int n = (int) (to - from);
-        final ByteBuf buf = Unpooled.buffer(n);
-        final ByteBuffer nio = ByteBuffer.wrap(buf.array(), buf.arrayOffset(), n);
-        long pos = from - base;
-        while (nio.hasRemaining()) {
-            final int r = data.read(nio, pos);
-            if (r < 0) {
-                break;
+    synchronized void replay(final java.util.function.Consumer<ByteBuf> sink) throws IOException {
+        final ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(FifoReader.READ_SIZE, FifoReader.READ_SIZE);
+        try {
+            long pos = resume;
+            while (pos < end) {
+                final int n = (int) Math.min(FifoReader.READ_SIZE, end - pos);
+                buf.clear();
+                final ByteBuffer nio = buf.internalNioBuffer(0, n);
+                int got = 0;
+                while (nio.hasRemaining()) {
+                    final int r = data.read(nio, pos - base + got);
+                    if (r < 0) {
+                        throw new IOException("journal " + name + " is shorter than its offsets say");
+                    }
+                    got += r;
+                }
+                buf.writerIndex(n);
+                sink.accept(buf);
+                pos += n;
             }
-            pos += r;
+        } finally {
+            buf.release();
         }
-        buf.writerIndex(nio.position() - buf.arrayOffset());
-        return buf;
     }
 
     /**
@@ -236,33 +244,35 @@ final class Journal implements AutoCloseable {
             return;
         }
         resume = Math.min(confirmedResume, end);
-        if (resume - base >= COMPACT_BYTES) {
-            moveTo(resume);
+        if (resume - base >= COMPACT_BYTES && resume - base >= end - resume) {
+            moveTo(resume); // copies at most as much as it frees: each byte is copied O(1) times on average
         } else {
             writeOffsets();
         }
     }
 
-    /** Starts a new segment at stream offset {@code newBase} holding the bytes from there to the end. */
+    /**
+     * Starts a new segment at stream offset {@code newBase} holding the bytes from there to the end (copied file
+     * to file by the kernel, not through the heap).
+     */
     private void moveTo(final long newBase) throws IOException {
         final long oldBase = base;
-        final ByteBuf tail = read(Math.max(newBase, base), end);
-        try {
-            final FileChannel next = openSegment(newBase);
-            next.truncate(0);
-            final ByteBuffer nio = tail.nioBuffer();
-            long pos = 0;
-            while (nio.hasRemaining()) {
-                pos += next.write(nio, pos);
+        final FileChannel next = openSegment(newBase);
+        next.truncate(0);
+        long pos = Math.max(newBase, base) - base;
+        final long stop = end - base;
+        while (pos < stop) {
+            final long n = data.transferTo(pos, stop - pos, next);
+            if (n <= 0) {
+                throw new IOException("journal " + name + ": cannot copy its tail to a new segment");
             }
-            data.close();
-            data = next;
-            if (spliceTarget >= 0) {
-                closeSpliceTarget();
-                openSpliceTarget(newBase);
-            }
-        } finally {
-            tail.release();
+            pos += n;
+        }
+        data.close();
+        data = next;
+        if (spliceTarget >= 0) {
+            closeSpliceTarget();
+            openSpliceTarget(newBase);
         }
         base = newBase;
         resume = Math.max(resume, newBase);

@@ -9,6 +9,7 @@ import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.BufferBudget;
 import dev.natslog.core.nats.NatsConnections;
 import dev.natslog.core.nats.SharedConnection;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ public final class LogDriver implements AutoCloseable {
     private final LogStreamCodec.Factory codecs;
     private final ScheduledExecutorService timer;
     private final Map<String, CompletableFuture<LogStream>> streams = new ConcurrentHashMap<>();
+    /** FIFOs being drained by the null plugin ({@link DriverConfig#drainOnly()}). */
+    private final Map<String, FifoReader.Handle> drained = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     /**
@@ -90,6 +93,10 @@ public final class LogDriver implements AutoCloseable {
         if (closing) {
             throw new IOException("the NATS log driver is shutting down");
         }
+        if (config.drainOnly()) {
+            drain(file);
+            return;
+        }
         final CompletableFuture<LogStream> mine = new CompletableFuture<>();
         final CompletableFuture<LogStream> existing = streams.putIfAbsent(file, mine);
         if (null != existing) {
@@ -110,7 +117,7 @@ public final class LogDriver implements AutoCloseable {
                 journal = Journal.open(config.stateDir(), StateStore.nameFor(file));
                 final LogStream stream = new LogStream(file, info, settings, connection, codecs, journal, this::ended);
                 state.save(file, request);
-                final int replayed = stream.replay();
+                final long replayed = stream.replay();
                 if (replayed > 0) {
                     LOG.info("container {}: replaying {} journaled bytes not confirmed before the restart",
                         stream.name(), replayed);
@@ -132,6 +139,24 @@ public final class LogDriver implements AutoCloseable {
             mine.completeExceptionally(e);
             throw e;
         }
+    }
+
+    /** The null plugin: reads the FIFO to its end and throws the bytes away. */
+    private synchronized void drain(final String file) throws IOException {
+        if (drained.containsKey(file)) {
+            return;
+        }
+        drained.put(file, reader.open(Path.of(file), new FifoReader.Consumer() {
+            @Override
+            public void onBytes(final ByteBuf read) {
+                // thrown away
+            }
+
+            @Override
+            public void onEnd(final Throwable error) {
+                drained.remove(file);
+            }
+        }));
     }
 
     /**
@@ -214,6 +239,7 @@ public final class LogDriver implements AutoCloseable {
      */
     public void close(final Duration timeout) {
         closing = true;
+        drained.values().forEach(FifoReader.Handle::close);
         for (final CompletableFuture<LogStream> f : streams.values()) {
             if (f.isDone() && !f.isCompletedExceptionally() && null != f.join().handle) {
                 f.join().handle.close();

@@ -55,16 +55,14 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
     }
 
     /** Crash recovery: decodes what the journal holds past its resume offset, before the FIFO is read on. */
-    int replay() throws IOException {
-        final ByteBuf bytes = journal.replay();
-        try {
-            codec.decoder().position(journal.resumeOffset());
-            final int n = bytes.readableBytes();
+    long replay() throws IOException {
+        codec.decoder().position(journal.resumeOffset());
+        final long[] n = new long[1];
+        journal.replay(bytes -> {
+            n[0] += bytes.readableBytes();
             codec.decode(bytes);
-            return n;
-        } finally {
-            bytes.release();
-        }
+        });
+        return n[0];
     }
 
     @Override

@@ -264,6 +264,27 @@ class LogDriverTest {
         }
     }
 
+    @Test
+    void theNullPluginDrainsFifosAndNeedsNoNats() throws Exception {
+        driver.close();
+        final DriverConfig d = DriverConfig.defaults("h", dir.resolve("state3"));
+        driver = new LogDriver(new DriverConfig(d.hostname(), d.stateDir(), d.bufferBytes(), d.readerThreads(),
+            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true));
+        nats.stop(true);
+        final FileChannel w = fifo("null");
+        driver.start(dir.resolve("null").toString(), container(id(9), "null", Map.of("nats-servers", "bad:x")),
+            "{}".getBytes());
+        final byte[] f = frame(1, "z".repeat(1000));
+        for (int i = 0; i < 5_000; i++) { // 5 MB through a 64 KiB pipe: finishes only if it is drained
+            write(w, f);
+        }
+        assertEquals(0, driver.liveStreams(), "no stream, no NATS, no options checked");
+        final Path state = dir.resolve("state3");
+        try (var files = Files.exists(state) ? Files.list(state) : java.util.stream.Stream.<Path>empty()) {
+            assertEquals(0, files.count(), "no saved stream, no journal");
+        }
+    }
+
     private LogStream stream(final String name) {
         return driver.streamsForTest().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }

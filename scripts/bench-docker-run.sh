@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# What users feel, on a real engine: the wall time of `docker run … seq 1 LINES` with
+#   json-file    (Docker's default, no plugin),
+#   natsnull     (a null plugin: this plugin with DRAIN_ONLY=true, which reads its FIFOs and throws the bytes away:
+#                 the floor of dockerd's plugin path, which no log driver plugin can beat),
+#   nats         (this plugin, every line counted on NATS, complete and in order),
+# alternated RUNS times in one run on a private dockerd. Wall time = `docker run -d` until `docker wait` returns.
+#   scripts/bench-docker-run.sh            (RUNS=5 LINES=300000 by default)
+# Needs root (dockerd); installs docker.io, nats-server and busybox-static if missing. Stops all it starts by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+LINES=${LINES:-300000}
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}"
+fi
+JAVA_HOME=$(scripts/find-jdk25); export JAVA_HOME
+[ -f plugin/target/nats-log-driver.jar ] || ./mvnw -B -q package -DskipTests
+
+d=$(mktemp -d /tmp/nats-bench.XXXXXX)
+export DOCKER_HOST=unix://$d/docker.sock
+cleanup() {
+  set +e
+  for c in $(timeout 30 docker ps -aq 2>/dev/null); do timeout 30 docker rm -f "$c" >/dev/null 2>&1; done
+  for p in nats natsnull; do
+    timeout 30 docker plugin disable -f "$p" >/dev/null 2>&1
+    timeout 30 docker plugin rm -f "$p" >/dev/null 2>&1
+  done
+  [ -n "${count_pid:-}" ] && kill "$count_pid" 2>/dev/null
+  [ -f "$d/docker.pid" ] && kill "$(cat "$d/docker.pid")" 2>/dev/null && sleep 3
+  [ -f "$d/nats.pid" ] && kill "$(cat "$d/nats.pid")" 2>/dev/null
+  grep " $d" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$d"
+}
+trap cleanup EXIT
+
+dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/docker.pid" -H "$DOCKER_HOST" \
+  --storage-driver vfs --iptables=false --bridge=none > "$d/dockerd.log" 2>&1 &
+for _ in $(seq 100); do timeout 5 docker version >/dev/null 2>&1 && break; sleep 0.2; done
+timeout 5 docker version >/dev/null || { echo "bench: dockerd did not start"; tail -20 "$d/dockerd.log"; exit 1; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nats-server -a 127.0.0.1 -p "$port" > "$d/nats.log" 2>&1 & echo $! > "$d/nats.pid"
+nats_url=nats://127.0.0.1:$port
+
+mkdir -p "$d/bb/bin" && cp "$(readlink -f "$(command -v busybox)")" "$d/bb/bin/busybox"
+for a in $("$d/bb/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$d/bb/bin/$a"; done
+tar -C "$d/bb" -c . | timeout 60 docker import - bench/busybox:latest >/dev/null
+
+scripts/create-plugin.sh nats >/dev/null
+python3 - "$d/null-config.json" <<'PY'
+import json, sys
+c = json.load(open("config.json"))
+c["description"] = "null log driver (DRAIN_ONLY): the benchmark floor"
+c["env"].append({"name": "DRAIN_ONLY", "description": "drain FIFOs only", "value": "true"})
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+PLUGIN_CONFIG="$d/null-config.json" scripts/create-plugin.sh natsnull >/dev/null
+timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
+timeout 60 docker plugin enable nats >/dev/null
+timeout 60 docker plugin enable natsnull >/dev/null
+
+"$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
+  > "$d/count.log" 2>&1 & count_pid=$!
+for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
+
+now_ms() { date +%s%3N; }
+run() { # driver tag -> prints wall ms
+  local drv=$1 tag=$2 t0 t1 cid
+  t0=$(now_ms)
+  cid=$(timeout 300 docker run -d --network none --log-driver "$drv" --log-opt "tag=$tag" bench/busybox seq 1 "$LINES")
+  timeout 300 docker wait "$cid" >/dev/null
+  t1=$(now_ms)
+  echo "$cid $t0 $((t1 - t0))"
+}
+
+echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: json-file natsnull nats"
+printf '%-6s %-10s %10s %s\n' round driver wall_ms note
+declare -A walls
+for r in $(seq "$RUNS"); do
+  for drv in json-file natsnull nats; do
+    read -r cid t0 wall < <(run "$drv" "bench.r$r")
+    note=""
+    if [ "$drv" = json-file ]; then
+      n=$(timeout 120 docker logs "$cid" 2>/dev/null | wc -l)
+      [ "$n" = "$LINES" ] || { echo "bench: json-file kept $n lines, not $LINES"; exit 1; }
+    elif [ "$drv" = nats ]; then
+      ok=""
+      for _ in $(seq 600); do
+        line=$(grep "^bench.r$r " "$d/counts" || true)
+        if [ -n "$line" ] && [ "$(echo "$line" | cut -d' ' -f2)" = "$LINES" ]; then ok=1; break; fi
+        sleep 0.1
+      done
+      [ -n "$ok" ] || { echo "bench: NATS got '${line:-nothing}' of $LINES for round $r"; exit 1; }
+      [ "$(echo "$line" | cut -d' ' -f3)" = true ] || { echo "bench: round $r arrived out of order"; exit 1; }
+      note="all $LINES on NATS, in order, the last $(( $(echo "$line" | cut -d' ' -f4) - t0 )) ms after docker run"
+    fi
+    timeout 60 docker rm -f "$cid" >/dev/null
+    walls[$drv]="${walls[$drv]:-} $wall"
+    printf '%-6s %-10s %10s %s\n' "$r" "$drv" "$wall" "$note"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+j=$(echo "${walls[json-file]}" | median); z=$(echo "${walls[natsnull]}" | median); n=$(echo "${walls[nats]}" | median)
+echo
+echo "median wall ms: json-file $j, null plugin $z, nats $n"
+python3 -c "print(f'nats / null plugin = {$n/$z:.2f}x   null plugin / json-file = {$z/$j:.2f}x   nats / json-file = {$n/$j:.2f}x')"
