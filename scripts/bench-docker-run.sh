@@ -27,6 +27,9 @@ d=$(mktemp -d /tmp/nats-bench.XXXXXX)
 export DOCKER_HOST=unix://$d/docker.sock
 cleanup() {
   set +e
+  if [ -n "${failed:-}" ]; then
+    echo "bench: the plugins' log lines (from dockerd's log):"; grep -a 'plugin=' "$d/dockerd.log" | tail -30
+  fi
   for c in $(timeout 30 docker ps -aq 2>/dev/null); do timeout 30 docker rm -f "$c" >/dev/null 2>&1; done
   for p in nats natsnull; do
     timeout 30 docker plugin disable -f "$p" >/dev/null 2>&1
@@ -39,6 +42,19 @@ cleanup() {
   rm -rf "$d"
 }
 trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+# CPU seconds (user+system) a process has used; the plugins' processes are found by their command line (read only)
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+plugin_pid() { # $1: the plugin's DRAIN_ONLY value (true for the null plugin)
+  for p in $(pgrep -f 'nats-log-driver.jar'); do
+    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -q "^NATS_SERVERS=$nats_url$"; then
+      [ "$1" = true ] && continue; echo "$p"; return
+    elif tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -q '^DRAIN_ONLY=true$'; then
+      [ "$1" = true ] && { echo "$p"; return; }
+    fi
+  done
+}
 
 dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/docker.pid" -H "$DOCKER_HOST" \
   --storage-driver vfs --iptables=false --bridge=none > "$d/dockerd.log" 2>&1 &
@@ -66,11 +82,12 @@ timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
 timeout 60 docker plugin enable nats >/dev/null
 timeout 60 docker plugin enable natsnull >/dev/null
 
+nats_plugin=$(plugin_pid false); null_plugin=$(plugin_pid true); dockerd_pid=$(cat "$d/docker.pid")
+[ -n "$nats_plugin" ] && [ -n "$null_plugin" ] || { echo "bench: cannot find the plugins' processes"; exit 1; }
 "$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
 
-now_ms() { date +%s%3N; }
 run() { # driver tag -> prints wall ms
   local drv=$1 tag=$2 t0 t1 cid
   t0=$(now_ms)
@@ -81,10 +98,12 @@ run() { # driver tag -> prints wall ms
 }
 
 echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: json-file natsnull nats"
-printf '%-6s %-10s %10s %s\n' round driver wall_ms note
+printf '%-6s %-10s %10s %14s %14s %s\n' round driver wall_ms dockerd_cpu_s plugin_cpu_s note
 declare -A walls
 for r in $(seq "$RUNS"); do
   for drv in json-file natsnull nats; do
+    case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; *) pp="" ;; esac
+    dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0)
     read -r cid t0 wall < <(run "$drv" "bench.r$r")
     note=""
     if [ "$drv" = json-file ]; then
@@ -97,13 +116,15 @@ for r in $(seq "$RUNS"); do
         if [ -n "$line" ] && [ "$(echo "$line" | cut -d' ' -f2)" = "$LINES" ]; then ok=1; break; fi
         sleep 0.1
       done
-      [ -n "$ok" ] || { echo "bench: NATS got '${line:-nothing}' of $LINES for round $r"; exit 1; }
-      [ "$(echo "$line" | cut -d' ' -f3)" = true ] || { echo "bench: round $r arrived out of order"; exit 1; }
+      [ -n "$ok" ] || { failed=1; echo "bench: NATS got '${line:-nothing}' of $LINES for round $r"; exit 1; }
+      [ "$(echo "$line" | cut -d' ' -f3)" = true ] || { failed=1; echo "bench: round $r arrived out of order"; exit 1; }
       note="all $LINES on NATS, in order, the last $(( $(echo "$line" | cut -d' ' -f4) - t0 )) ms after docker run"
     fi
+    dc=$(python3 -c "print(f'{$(cpu_s "$dockerd_pid") - $dc0:.2f}')")
+    pc=$([ -n "$pp" ] && python3 -c "print(f'{$(cpu_s "$pp") - $pc0:.2f}')" || echo -)
     timeout 60 docker rm -f "$cid" >/dev/null
     walls[$drv]="${walls[$drv]:-} $wall"
-    printf '%-6s %-10s %10s %s\n' "$r" "$drv" "$wall" "$note"
+    printf '%-6s %-10s %10s %14s %14s %s\n' "$r" "$drv" "$wall" "$dc" "$pc" "$note"
   done
 done
 

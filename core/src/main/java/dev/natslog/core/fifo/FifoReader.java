@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Nothing on a loop thread waits for anything but the FIFO: consumers only decode and enqueue.
  *
- * <p><b>Allocation:</b> one read buffer per loop thread for the reader's life; nothing per read.
+ * <p><b>Allocation:</b> one read buffer per loop thread for the reader's life; nothing per read, and one scheduled task
+ * per {@link #COALESCE_NANOS} for a FIFO of small writes.
  */
 public final class FifoReader implements AutoCloseable {
     /** Receives what one FIFO delivers, on its loop thread. */
@@ -66,6 +67,17 @@ public final class FifoReader implements AutoCloseable {
     public static final int READ_SIZE = 64 * 1024;
     /** Reads per readiness event before other FIFOs of the loop get their turn. */
     private static final int READS_PER_EVENT = 16;
+    /**
+     * A FIFO that gave less than this in one go (and is then empty) is fed by small writes — dockerd writes one
+     * frame per line — and is read again after {@link #COALESCE_NANOS} instead of on its next write.
+     */
+    static final int COALESCE_BELOW = 16 * 1024;
+    /**
+     * How long a FIFO of small writes is left to fill: one read then takes what many writes left, rather than one
+     * epoll wake-up, one read and one empty read per line. The pipe holds 64 KiB, so a writer only waits here
+     * if it writes more than 64 MB/s — and such a writer's reads come out big, which puts the FIFO back on epoll.
+     */
+    static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final MultiThreadIoEventLoopGroup group;
     private final FastThreadLocal<ByteBuf> readBuffer;
@@ -162,6 +174,9 @@ public final class FifoReader implements AutoCloseable {
         private final IoEventLoop loop;
         private IoRegistration registration;
         private boolean ended;
+        /** EPOLLIN is on (it is from registration on). */
+        private boolean armed = true;
+        private boolean timerPending;
 
         FifoHandle(final FileDescriptor fd, final Consumer consumer, final IoEventLoop loop) {
             this.fd = fd;
@@ -176,24 +191,67 @@ public final class FifoReader implements AutoCloseable {
 
         @Override
         public void handle(final IoRegistration registration, final IoEvent event) {
+            readCycle();
+        }
+
+        /**
+         * Reads until the FIFO is empty (at most {@link #READS_PER_EVENT} reads), then picks how to wait: a FIFO fed
+         * by many small writes is read again after {@link #COALESCE_NANOS} with epoll off, so one read takes what
+         * the writes of that moment left; an idle or a heavy FIFO waits on epoll.
+         */
+        private void readCycle() {
+            timerPending = false;
+            if (ended) {
+                return;
+            }
             final ByteBuf buf = readBuffer.get();
+            long got = 0;
+            boolean drained = false;
             try {
                 for (int i = 0; i < READS_PER_EVENT && !ended; i++) {
                     buf.clear();
                     final int n = consumer.read(fd, buf);
                     if (n > 0) {
+                        got += n;
                         consumer.onBytes(buf);
                     } else if (n == 0) {
-                        return; // EAGAIN: drained for now
+                        drained = true; // EAGAIN: empty for now
+                        break;
                     } else {
                         end(null); // EOF: every writer has closed
                         return;
                     }
                 }
+                if (ended) {
+                    return;
+                }
+                if (drained && got > 0 && got < COALESCE_BELOW) {
+                    pollSoon();
+                } else {
+                    arm(); // idle: wait for the next write; heavy (or more to read): epoll calls at once
+                }
             } catch (final IOException e) {
                 end(e);
             } catch (final RuntimeException e) {
                 end(e);
+            }
+        }
+
+        private void pollSoon() {
+            if (armed) {
+                registration.submit(EpollIoOps.valueOf(0)); // still told of a hang-up: epoll always reports EPOLLHUP
+                armed = false;
+            }
+            if (!timerPending) {
+                timerPending = true;
+                loop.schedule(this::readCycle, COALESCE_NANOS, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void arm() {
+            if (!armed) {
+                registration.submit(EpollIoOps.EPOLLIN);
+                armed = true;
             }
         }
 
