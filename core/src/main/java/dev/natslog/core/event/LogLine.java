@@ -31,7 +31,7 @@ public final class LogLine {
      *
      * @return this, for chaining.
      */
-    LogLine set(final ByteBuf text, final int textOffset, final int textLength,
+    public LogLine set(final ByteBuf text, final int textOffset, final int textLength,
                 final ByteBuf source, final int sourceOffset, final int sourceLength, final long timeNano) {
         this.text = text;
         this.textOffset = textOffset;
@@ -49,7 +49,7 @@ public final class LogLine {
      *
      * @return this, for chaining.
      */
-    LogLine markPartial(final ByteBuf id, final int idOffset, final int idLength, final int ordinal,
+    public LogLine markPartial(final ByteBuf id, final int idOffset, final int idLength, final int ordinal,
                         final boolean last) {
         this.partial = true;
         this.partialId = id;
@@ -66,7 +66,7 @@ public final class LogLine {
      *
      * @return this, for chaining.
      */
-    LogLine resumeOffset(final long offset) {
+    public LogLine resumeOffset(final long offset) {
         this.resumeOffset = offset;
         return this;
     }

@@ -8,8 +8,11 @@ import io.netty.buffer.ByteBufAllocator;
 /**
  * The whole per-line path of one container's stream: FIFO bytes → {@link FrameDecoder} →
  * {@link LineAssembler} → {@link JsonEventEncoder} → one {@code byte[]} per event to an {@link EventSink}.
+ * The plugin splits it in two ({@link Factory#createForLines}): the FIFO's thread decodes and hands on each
+ * {@link LogLine}, which is queued as bytes and encoded on the publisher's thread just before it is published.
  *
- * <p><b>Allocation:</b> per line, only the event's {@code byte[]} (see the three stages' own notes).
+ * <p><b>Allocation:</b> per line, only the event's {@code byte[]}, or nothing with a line sink (see the stages' own
+ * notes).
  * Not thread-safe: one per stream, driven by one thread at a time.
  */
 public final class LogStreamCodec implements AutoCloseable {
@@ -34,11 +37,19 @@ public final class LogStreamCodec implements AutoCloseable {
         public LogStreamCodec create(final byte[] prefix, final EventSink sink) {
             return new LogStreamCodec(allocator, prefix, maxFrameLength, maxLineLength, sink);
         }
+
+        /**
+         * @param sink receives each line (a reused view, valid during the call); nothing is encoded.
+         * @return a new codec that stops at the lines.
+         */
+        public LogStreamCodec createForLines(final LineAssembler.Sink sink) {
+            return new LogStreamCodec(allocator, null, maxFrameLength, maxLineLength, sink);
+        }
     }
 
     private final FrameDecoder decoder;
     private final LineAssembler assembler;
-    private final JsonEventEncoder encoder;
+    private final JsonEventEncoder encoder; // null with a line sink
     private long events;
     private long eventBytes;
     private boolean closed;
@@ -73,6 +84,17 @@ public final class LogStreamCodec implements AutoCloseable {
         this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
     }
 
+    private LogStreamCodec(final ByteBufAllocator allocator, final Void noPrefix, final int maxFrameLength,
+                           final int maxLineLength, final LineAssembler.Sink sink) {
+        this.encoder = null;
+        this.assembler = new LineAssembler(allocator, maxLineLength, line -> {
+            events++;
+            eventBytes += line.textLength();
+            sink.onLine(line);
+        });
+        this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
+    }
+
     /**
      * @param in bytes read from the FIFO; all consumed, not released (the caller owns it).
      */
@@ -101,12 +123,12 @@ public final class LogStreamCodec implements AutoCloseable {
         return decoder;
     }
 
-    /** @return events emitted so far. */
+    /** @return events (or lines, with a line sink) emitted so far. */
     public long events() {
         return events;
     }
 
-    /** @return bytes of events emitted so far. */
+    /** @return bytes of events (or of line text, with a line sink) emitted so far. */
     public long eventBytes() {
         return eventBytes;
     }
@@ -123,7 +145,9 @@ public final class LogStreamCodec implements AutoCloseable {
             closed = true;
             decoder.close();
             assembler.close();
-            encoder.close();
+            if (null != encoder) {
+                encoder.close();
+            }
         }
     }
 }

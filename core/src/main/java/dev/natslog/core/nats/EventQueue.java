@@ -1,35 +1,68 @@
 package dev.natslog.core.nats;
 
+import dev.natslog.core.event.JsonEventEncoder;
+import dev.natslog.core.event.LogLine;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The events of one stream waiting for its connection's publisher, in order, each with its resume offset (see
- * {@link dev.natslog.core.event.LogLine#resumeOffset()}). One producer (the stream's FIFO reader), one consumer
- * (the publisher), under the queue's own lock; a growable ring of arrays allocates nothing per event.
+ * The lines of one stream waiting for its connection's publisher, in order. One producer (the stream's FIFO
+ * reader), one consumer (the publisher), under the queue's own lock.
  *
- * <p>It may have a bound of its own ({@code nats-buffer-size}) on the bytes of its events waiting for NATS (queued
+ * <p><b>It holds lines, not events.</b> {@link #add} copies the line (text, source, time, partial metadata, resume
+ * offset) as one record into a pooled direct buffer; {@link #poll} encodes the oldest record into its JSON event
+ * on the publisher thread, just before it is published. So a waiting line costs its own bytes plus
+ * {@link #RECORD_HEADER} — about a tenth of its event for a 100-byte line, which repeats the container's metadata —
+ * it is not a heap object the garbage collector copies while NATS is slow, and the event arrays live only from
+ * publish to confirmation.
+ *
+ * <p>Events taken but not confirmed (a flush failed) are put back as arrays ({@link #pushBack}) and go out first.
+ *
+ * <p>It may have a bound of its own ({@code nats-buffer-size}) on the bytes of its records waiting for NATS (queued
  * or in flight), besides the plugin-wide {@link BufferBudget}.
  *
  * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
  * from there (after a crash) loses nothing.
+ *
+ * <p><b>Allocation:</b> per line, the event's {@code byte[]} (in {@link #poll}); the record buffer grows by
+ * doubling and is given back when the queue is empty.
  */
 public final class EventQueue {
+    /** Bytes of a record besides its text, source and partial id. */
+    public static final int RECORD_HEADER = 4 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
+    private static final int INITIAL_CAPACITY = 4096;
+    private static final int KEEP_CAPACITY = 64 * 1024;
+    private static final byte PARTIAL = 1;
+    private static final byte PARTIAL_LAST = 2;
+
     private final String subject;
     private final String name;
     /** True while the queue is on its publisher's ready list (so it is put there once). */
     final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong sentBytes = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong droppedBytes = new AtomicLong();
     private volatile long confirmedResume;
     /** This queue's own bound; null when only the plugin-wide one applies. */
     private final BufferBudget bound;
-    private byte[][] events = new byte[16][];
-    private long[] resumes = new long[16];
-    private int head;
-    private int size;
+    private final ByteBufAllocator allocator;
+    private final JsonEventEncoder encoder;
+    private final LogLine view = new LogLine();
+    /** Records of waiting lines, oldest at the reader index; null while none ever waited or after a shrink. */
+    private ByteBuf records;
+    private int lines;
+    // events put back: a ring of arrays, their resume offsets and their reserved sizes
+    private byte[][] retry = new byte[4][];
+    private long[] retryResume = new long[4];
+    private int[] retryReserved = new int[4];
+    private int retryHead;
+    private int retrySize;
     private boolean ended;
+    private boolean closed;
     private int inflight;
     private Runnable onDrained;
 
@@ -37,13 +70,26 @@ public final class EventQueue {
      * @param subject       where the events go.
      * @param name          the container, for logs.
      * @param initialResume the stream offset a replay would start from before any event is confirmed.
-     * @param bound         the most event bytes this queue may hold waiting for NATS; 0 for no bound of its own.
+     * @param bound         the most record bytes this queue may hold waiting for NATS; 0 for no bound of its own.
+     * @param prefix        the container's rendered event prefix ({@link JsonEventEncoder#renderPrefix}).
+     * @param allocator     pooled allocator for the records and the encoder's scratch buffer.
      */
-    public EventQueue(final String subject, final String name, final long initialResume, final long bound) {
+    public EventQueue(final String subject, final String name, final long initialResume, final long bound,
+                      final byte[] prefix, final ByteBufAllocator allocator) {
         this.subject = subject;
         this.name = name;
         this.confirmedResume = initialResume;
         this.bound = bound > 0 ? new BufferBudget(bound) : null;
+        this.allocator = allocator;
+        this.encoder = new JsonEventEncoder(prefix, allocator);
+    }
+
+    public String subject() {
+        return subject;
+    }
+
+    public String name() {
+        return name;
     }
 
     /** @return this queue's own bound in bytes, or 0. */
@@ -51,7 +97,12 @@ public final class EventQueue {
         return null == bound ? 0 : bound.capacity();
     }
 
-    /** @return false when the event would pass this queue's own bound (nothing reserved then). */
+    /** @return the bytes {@link #add} takes for this line (what the budgets are charged). */
+    public static int recordSize(final LogLine line) {
+        return RECORD_HEADER + line.textLength() + line.sourceLength() + (line.partial() ? line.partialIdLength() : 0);
+    }
+
+    /** @return false when the record would pass this queue's own bound (nothing reserved then). */
     boolean tryReserve(final long bytes) {
         return null == bound || bound.tryReserve(bytes);
     }
@@ -63,71 +114,132 @@ public final class EventQueue {
         }
     }
 
-    public String subject() {
-        return subject;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    synchronized void add(final byte[] event, final long resume) {
-        if (size == events.length) {
-            grow();
+    /** Copies a line in as one record of {@link #recordSize} bytes. */
+    synchronized void add(final LogLine line, final int size) {
+        if (closed) {
+            return;
         }
-        final int i = (head + size) & (events.length - 1);
-        events[i] = event;
-        resumes[i] = resume;
-        size++;
+        if (null == records) {
+            records = allocator.directBuffer(Math.max(INITIAL_CAPACITY, size));
+        } else if (records.writableBytes() < size && records.readerIndex() > 0) {
+            records.discardReadBytes();
+        }
+        final ByteBuf r = records;
+        r.ensureWritable(size);
+        r.writeInt(size);
+        r.writeLong(line.resumeOffset());
+        r.writeLong(line.timeNano());
+        r.writeInt(line.textLength());
+        r.writeInt(line.sourceLength());
+        r.writeInt(line.partial() ? line.partialIdLength() : 0);
+        r.writeInt(line.partial() ? line.partialOrdinal() : 0);
+        r.writeByte(line.partial() ? (line.partialLast() ? PARTIAL | PARTIAL_LAST : PARTIAL) : 0);
+        r.writeBytes(line.source(), line.sourceOffset(), line.sourceLength());
+        if (line.partial()) {
+            r.writeBytes(line.partialId(), line.partialIdOffset(), line.partialIdLength());
+        }
+        r.writeBytes(line.text(), line.textOffset(), line.textLength());
+        lines++;
     }
 
-    /** Takes the head event; its resume offset goes to {@code resumeOut[index]}. */
-    synchronized byte[] poll(final long[] resumeOut, final int index) {
-        if (0 == size) {
+    /**
+     * Takes the oldest event (a put-back one first, else the oldest line, encoded now).
+     *
+     * @param resumeOut   gets its resume offset at {@code index}.
+     * @param reservedOut gets the bytes reserved for it at {@code index}, to be released when it is done.
+     * @return the event, or null when there is none.
+     */
+    synchronized byte[] poll(final long[] resumeOut, final int[] reservedOut, final int index) {
+        if (closed) {
             return null;
         }
-        final byte[] e = events[head];
-        resumeOut[index] = resumes[head];
-        events[head] = null;
-        head = (head + 1) & (events.length - 1);
-        size--;
+        if (0 != retrySize) {
+            final byte[] e = retry[retryHead];
+            resumeOut[index] = retryResume[retryHead];
+            reservedOut[index] = retryReserved[retryHead];
+            retry[retryHead] = null;
+            retryHead = (retryHead + 1) & (retry.length - 1);
+            retrySize--;
+            inflight++;
+            return e;
+        }
+        if (0 == lines) {
+            return null;
+        }
+        final ByteBuf r = records;
+        final int start = r.readerIndex();
+        final int size = r.getInt(start);
+        final long resume = r.getLong(start + 4);
+        final long time = r.getLong(start + 12);
+        final int textLength = r.getInt(start + 20);
+        final int sourceLength = r.getInt(start + 24);
+        final int idLength = r.getInt(start + 28);
+        final int ordinal = r.getInt(start + 32);
+        final byte flags = r.getByte(start + 36);
+        final int source = start + RECORD_HEADER;
+        view.set(r, source + sourceLength + idLength, textLength, r, source, sourceLength, time);
+        if (0 != (flags & PARTIAL)) {
+            view.markPartial(r, source + sourceLength, idLength, ordinal, 0 != (flags & PARTIAL_LAST));
+        }
+        final byte[] event = encoder.encode(view);
+        r.readerIndex(start + size);
+        if (0 == --lines) {
+            emptied();
+        }
+        resumeOut[index] = resume;
+        reservedOut[index] = size;
         inflight++;
-        return e;
+        return event;
+    }
+
+    /** The last record was taken: start over at index 0, and give a big buffer back. */
+    private void emptied() {
+        if (records.capacity() > KEEP_CAPACITY) {
+            records.release();
+            records = null;
+        } else {
+            records.clear();
+        }
     }
 
     /** Puts an event that was taken but not confirmed back at the head. */
-    synchronized void pushBack(final byte[] event, final long resume) {
-        if (size == events.length) {
-            grow();
+    synchronized void pushBack(final byte[] event, final long resume, final int reserved) {
+        if (retrySize == retry.length) {
+            growRetry();
         }
-        head = (head - 1) & (events.length - 1);
-        events[head] = event;
-        resumes[head] = resume;
-        size++;
+        retryHead = (retryHead - 1) & (retry.length - 1);
+        retry[retryHead] = event;
+        retryResume[retryHead] = resume;
+        retryReserved[retryHead] = reserved;
+        retrySize++;
         inflight--;
     }
 
-    private void grow() {
-        final int n = events.length;
+    private void growRetry() {
+        final int n = retry.length;
         final byte[][] e = new byte[n * 2][];
         final long[] r = new long[n * 2];
-        for (int i = 0; i < size; i++) {
-            e[i] = events[(head + i) & (n - 1)];
-            r[i] = resumes[(head + i) & (n - 1)];
+        final int[] s = new int[n * 2];
+        for (int i = 0; i < retrySize; i++) {
+            e[i] = retry[(retryHead + i) & (n - 1)];
+            r[i] = retryResume[(retryHead + i) & (n - 1)];
+            s[i] = retryReserved[(retryHead + i) & (n - 1)];
         }
-        events = e;
-        resumes = r;
-        head = 0;
+        retry = e;
+        retryResume = r;
+        retryReserved = s;
+        retryHead = 0;
     }
 
-    /** @return true when the queue holds events. */
+    /** @return true when the queue holds lines or put-back events. */
     public synchronized boolean hasEvents() {
-        return 0 != size;
+        return 0 != lines || 0 != retrySize;
     }
 
     /** An event taken by {@link #poll} was confirmed by NATS. */
-    void confirmed(final long resume) {
+    void confirmed(final long resume, final int eventLength) {
         sent.incrementAndGet();
+        sentBytes.addAndGet(eventLength);
         settle(resume);
     }
 
@@ -151,12 +263,12 @@ public final class EventQueue {
         }
     }
 
-    /** An event was dropped before queueing (the buffer is full). */
+    /** A line was dropped before queueing (the buffer is full). */
     void countDrop(final long bytes, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(bytes);
         synchronized (this) {
-            if (0 == size && 0 == inflight) {
+            if (0 == lines && 0 == retrySize && 0 == inflight) {
                 advance(resume); // nothing before it waits: a replay need not start before it
             }
         }
@@ -169,7 +281,7 @@ public final class EventQueue {
     }
 
     /**
-     * No more events will come; {@code whenDrained} runs once every queued event is confirmed or discarded (at
+     * No more lines will come; {@code whenDrained} runs once every queued event is confirmed or discarded (at
      * once if that is so already).
      */
     public void end(final Runnable whenDrained) {
@@ -185,12 +297,25 @@ public final class EventQueue {
     }
 
     private Runnable drainedAction() {
-        if (ended && 0 == size && 0 == inflight && null != onDrained) {
+        if (ended && 0 == lines && 0 == retrySize && 0 == inflight && null != onDrained) {
             final Runnable r = onDrained;
             onDrained = null;
             return r;
         }
         return null;
+    }
+
+    /** Releases the record buffer and the encoder; what still waits is forgotten (the journal keeps it). */
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            if (null != records) {
+                records.release();
+                records = null;
+            }
+            lines = 0;
+            encoder.close();
+        }
     }
 
     /** @return the resume offset of the last confirmed event. */
@@ -203,12 +328,17 @@ public final class EventQueue {
         return sent.get();
     }
 
-    /** @return events dropped (buffer full, or too large for the server). */
+    /** @return bytes of the events NATS confirmed. */
+    public long sentBytes() {
+        return sentBytes.get();
+    }
+
+    /** @return lines dropped (buffer full, or an event too large for the server). */
     public long dropped() {
         return dropped.get();
     }
 
-    /** @return bytes of dropped events. */
+    /** @return bytes of dropped lines (their records) and events. */
     public long droppedBytes() {
         return droppedBytes.get();
     }

@@ -1,6 +1,7 @@
 package dev.natslog.core.nats;
 
 import dev.natslog.core.config.ConnectionSettings;
+import dev.natslog.core.event.LogLine;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Consumer;
@@ -49,6 +50,7 @@ public final class SharedConnection {
     private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
     private final byte[][] inflightEvent = new byte[MAX_INFLIGHT][];
     private final long[] inflightResume = new long[MAX_INFLIGHT];
+    private final int[] inflightReserved = new int[MAX_INFLIGHT];
     private int inflightCount;
     private long inflightBytes;
     private long lastOversizeLog;
@@ -89,23 +91,23 @@ public final class SharedConnection {
     }
 
     /**
-     * Queues one event; never waits. Called on a FIFO reader thread.
+     * Queues one line (copied); never waits. Called on a FIFO reader thread.
      *
-     * @param queue  the stream's queue.
-     * @param event  the event's bytes (kept).
-     * @param resume the event's resume offset.
+     * @param queue the stream's queue.
+     * @param line  the line; read, not kept.
      */
-    public void offer(final EventQueue queue, final byte[] event, final long resume) {
-        if (!queue.tryReserve(event.length)) {
-            queue.countDrop(event.length, resume);
+    public void offer(final EventQueue queue, final LogLine line) {
+        final int size = EventQueue.recordSize(line);
+        if (!queue.tryReserve(size)) {
+            queue.countDrop(size, line.resumeOffset());
             return;
         }
-        if (!budget.tryReserve(event.length)) {
-            queue.release(event.length);
-            queue.countDrop(event.length, resume);
+        if (!budget.tryReserve(size)) {
+            queue.release(size);
+            queue.countDrop(size, line.resumeOffset());
             return;
         }
-        queue.add(event, resume);
+        queue.add(line, size);
         schedule(queue);
     }
 
@@ -190,13 +192,13 @@ public final class SharedConnection {
     private boolean publishBatch(final Connection c, final EventQueue queue) {
         final long maxPayload = c.getMaxPayload();
         for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
-            final byte[] event = queue.poll(inflightResume, inflightCount);
+            final byte[] event = queue.poll(inflightResume, inflightReserved, inflightCount);
             if (null == event) {
                 return true;
             }
             if (maxPayload > 0 && event.length > maxPayload) {
-                budget.release(event.length);
-                queue.release(event.length);
+                budget.release(inflightReserved[inflightCount]);
+                queue.release(inflightReserved[inflightCount]);
                 queue.discarded(event, inflightResume[inflightCount]);
                 logOversize(queue, event.length, maxPayload);
                 continue;
@@ -223,12 +225,12 @@ public final class SharedConnection {
             return;
         }
         for (int i = 0; i < inflightCount; i++) {
-            budget.release(inflightEvent[i].length);
+            budget.release(inflightReserved[i]);
             final EventQueue q = inflightQueue[i];
-            q.release(inflightEvent[i].length);
+            q.release(inflightReserved[i]);
+            q.confirmed(inflightResume[i], inflightEvent[i].length);
             inflightQueue[i] = null;
             inflightEvent[i] = null;
-            q.confirmed(inflightResume[i]);
         }
         inflightCount = 0;
         inflightBytes = 0;
@@ -237,7 +239,7 @@ public final class SharedConnection {
     /** Puts unconfirmed events back at the head of their queues, in their order. */
     private void requeueInflight() {
         for (int i = inflightCount - 1; i >= 0; i--) {
-            inflightQueue[i].pushBack(inflightEvent[i], inflightResume[i]);
+            inflightQueue[i].pushBack(inflightEvent[i], inflightResume[i], inflightReserved[i]);
         }
         for (int i = 0; i < inflightCount; i++) {
             schedule(inflightQueue[i]);

@@ -251,6 +251,7 @@ public final class LogDriver implements AutoCloseable {
         for (final LogStream s : streamsForTest()) {
             s.checkpoint(); // what was confirmed during the flush is not sent again by the next start
             s.journal.close();
+            s.queue.close();
         }
         LOG.info("NATS log driver stopped");
     }
@@ -279,8 +280,9 @@ public final class LogDriver implements AutoCloseable {
         }
         report(stream);
         LOG.info("stream ended: container {}: {} lines ({} bytes) sent, {} dropped, {} corrupt bytes skipped",
-            stream.name(), stream.queue.sent(), stream.codec.eventBytes(), stream.queue.dropped(),
+            stream.name(), stream.queue.sent(), stream.queue.sentBytes(), stream.queue.dropped(),
             stream.codec.decoder().bytesSkipped());
+        stream.queue.close();
         connections.release(stream.connection);
     }
 

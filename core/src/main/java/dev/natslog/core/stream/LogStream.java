@@ -2,6 +2,8 @@ package dev.natslog.core.stream;
 
 import dev.natslog.core.config.StreamSettings;
 import dev.natslog.core.docker.ContainerInfo;
+import dev.natslog.core.event.LineAssembler;
+import dev.natslog.core.event.LogLine;
 import dev.natslog.core.event.LogStreamCodec;
 import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.EventQueue;
@@ -14,10 +16,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 
 /**
- * One container's stream: its FIFO's bytes go through the {@link LogStreamCodec} and every event into its
- * {@link EventQueue} on the shared connection. Runs on the FIFO's reader thread; never waits for NATS.
+ * One container's stream: its FIFO's bytes go through the {@link LogStreamCodec} and every line into its
+ * {@link EventQueue} on the shared connection (whose publisher encodes it). Runs on the FIFO's reader thread;
+ * never waits for NATS.
  */
-final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
+final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
     private static final Logger LOG = LoggerFactory.getLogger(LogStream.class);
 
     final String file;
@@ -49,8 +52,8 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
         this.connection = connection;
         this.journal = journal;
         this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name(),
-            journal.resumeOffset(), settings.bufferSize());
-        this.codec = codecs.create(settings.eventPrefix(), this);
+            journal.resumeOffset(), settings.bufferSize(), settings.eventPrefix(), codecs.allocator());
+        this.codec = codecs.createForLines(this);
         this.endListener = endListener;
     }
 
@@ -94,8 +97,8 @@ final class LogStream implements FifoReader.Consumer, LogStreamCodec.EventSink {
     }
 
     @Override
-    public void onEvent(final byte[] event, final long resumeOffset) {
-        connection.offer(queue, event, resumeOffset);
+    public void onLine(final LogLine line) {
+        connection.offer(queue, line); // copied into the queue; encoded by the publisher
     }
 
     @Override

@@ -1,0 +1,100 @@
+package dev.natslog.core.nats;
+
+import dev.natslog.core.event.JsonEventEncoder;
+import dev.natslog.core.event.LogLine;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EventQueueTest {
+    private static final byte[] PREFIX = JsonEventEncoder.renderPrefix(Map.of("container_name", "web"));
+
+    private static ByteBuf bytes(final String s) {
+        return Unpooled.wrappedBuffer(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static LogLine line(final String text, final String source, final long time, final long resume) {
+        final ByteBuf t = bytes(text);
+        final ByteBuf s = bytes(source);
+        final LogLine l = new LogLine().set(t, 0, t.readableBytes(), s, 0, s.readableBytes(), time);
+        l.resumeOffset(resume);
+        return l;
+    }
+
+    private static byte[] expected(final LogLine line) {
+        try (JsonEventEncoder e = new JsonEventEncoder(PREFIX, PooledByteBufAllocator.DEFAULT)) {
+            return e.encode(line);
+        }
+    }
+
+    @Test
+    void linesComeOutAsTheEventsTheEncoderMakesInOrderWithTheirOffsetsAndSizes() {
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT);
+        final LogLine[] lines = new LogLine[3000]; // past the first buffer: it grows
+        final ByteBuf id = bytes("abc123");
+        for (int i = 0; i < lines.length; i++) {
+            lines[i] = line("line \"" + i + "\" \u00e9\u0001", i % 2 == 0 ? "stdout" : "stderr", 1_000_000_007L * i, 10L * i);
+            if (i % 7 == 0) {
+                lines[i].markPartial(id, 0, 6, i, i % 14 == 0);
+            }
+            q.add(lines[i], EventQueue.recordSize(lines[i]));
+        }
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        for (int i = 0; i < lines.length; i++) {
+            final byte[] e = q.poll(resume, reserved, 0);
+            assertArrayEquals(expected(lines[i]), e, "line " + i);
+            assertEquals(10L * i, resume[0]);
+            assertEquals(EventQueue.recordSize(lines[i]), reserved[0]);
+        }
+        assertNull(q.poll(resume, reserved, 0));
+        assertFalse(q.hasEvents());
+        q.close();
+    }
+
+    @Test
+    void aPutBackEventGoesOutFirstAndTheQueueDrainsOnlyWhenAllAreSettled() {
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT);
+        final LogLine a = line("a", "stdout", 1, 5);
+        final LogLine b = line("b", "stdout", 2, 9);
+        q.add(a, EventQueue.recordSize(a));
+        q.add(b, EventQueue.recordSize(b));
+        final long[] resume = new long[2];
+        final int[] reserved = new int[2];
+        final byte[] first = q.poll(resume, reserved, 0);
+        final boolean[] drained = {false};
+        q.end(() -> drained[0] = true);
+        q.pushBack(first, resume[0], reserved[0]); // its flush failed
+        assertArrayEquals(first, q.poll(resume, reserved, 0));
+        assertEquals(5, resume[0]);
+        assertArrayEquals(expected(b), q.poll(resume, reserved, 1));
+        q.confirmed(resume[0], first.length);
+        assertFalse(drained[0]);
+        assertEquals(5, q.confirmedResume());
+        q.confirmed(resume[1], 10);
+        assertTrue(drained[0]);
+        assertEquals(9, q.confirmedResume());
+        assertEquals(2, q.sent());
+        q.close();
+    }
+
+    @Test
+    void itsOwnBoundRefusesPastItAndTakesBackWhatIsReleased() {
+        final EventQueue q = new EventQueue("s", "web", 0, 100, PREFIX, PooledByteBufAllocator.DEFAULT);
+        assertTrue(q.tryReserve(60));
+        assertFalse(q.tryReserve(60));
+        q.release(60);
+        assertTrue(q.tryReserve(100));
+        q.close();
+    }
+}
