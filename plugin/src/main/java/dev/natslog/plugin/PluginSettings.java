@@ -34,8 +34,8 @@ final class PluginSettings {
 
     static DriverConfig fromEnvironment(final Map<String, String> env) {
         final DriverConfig base = DriverConfig.defaults(hostname(env), Path.of(env.getOrDefault("STATE_DIR", DEFAULT_STATE_DIR)));
-        final long buffer = bufferWithinHeap(size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"),
-            BufferBudget.DEFAULT_CAPACITY), Runtime.getRuntime().maxMemory());
+        final long buffer = bufferWithinMemory(size("NATS_BUFFER_SIZE", env.get("NATS_BUFFER_SIZE"),
+            BufferBudget.DEFAULT_CAPACITY), io.netty.util.internal.PlatformDependent.maxDirectMemory());
         final int readers = (int) size("READER_THREADS", env.get("READER_THREADS"), base.readerThreads());
         final Map<String, String> defaults = LogOptions.defaultsFromEnv(env);
         // a bad plugin setting is reported now, in the plugin's log, and again at each StartLogging it spoils
@@ -62,18 +62,18 @@ final class PluginSettings {
     }
 
     /**
-     * The events waiting for NATS are arrays on the heap: a buffer of more than half the heap would end in an
-     * OutOfMemoryError under a flood, so it is capped there, loudly.
+     * The lines waiting for NATS are kept in direct memory: a buffer of more than half of it would fail under a
+     * flood, so it is capped there, loudly.
      */
-    static long bufferWithinHeap(final long buffer, final long maxHeap) {
-        final long cap = maxHeap / 2;
+    static long bufferWithinMemory(final long buffer, final long maxDirectMemory) {
+        final long cap = maxDirectMemory / 2;
         if (buffer <= cap) {
             return buffer;
         }
         LoggerFactory.getLogger(PluginSettings.class).warn("NATS_BUFFER_SIZE={} bytes is more than half the plugin's "
-            + "heap ({} bytes): using {} bytes; give the heap room with e.g. docker plugin set <plugin> "
-            + "JDK_JAVA_OPTIONS=\"-Xms16m -Xmx{}m -XX:MaxDirectMemorySize=96m\"", buffer, maxHeap, cap,
-            (buffer * 3) >> 20);
+            + "direct memory ({} bytes): using {} bytes; give it room with e.g. docker plugin set <plugin> "
+            + "JDK_JAVA_OPTIONS=\"-Xms16m -Xmx96m -XX:MaxDirectMemorySize={}m\"", buffer, maxDirectMemory, cap,
+            (buffer * 2 + (32L << 20)) >> 20);
         return cap;
     }
 

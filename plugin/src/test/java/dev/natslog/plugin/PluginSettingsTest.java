@@ -13,9 +13,9 @@ class PluginSettingsTest {
     private static final long MIB = 1024 * 1024;
 
     @Test
-    void theBufferMayTakeAtMostHalfTheHeap() {
-        assertEquals(32 * MIB, PluginSettings.bufferWithinHeap(32 * MIB, 96 * MIB));
-        assertEquals(48 * MIB, PluginSettings.bufferWithinHeap(128 * MIB, 96 * MIB));
+    void theBufferMayTakeAtMostHalfTheDirectMemory() {
+        assertEquals(32 * MIB, PluginSettings.bufferWithinMemory(32 * MIB, 96 * MIB));
+        assertEquals(48 * MIB, PluginSettings.bufferWithinMemory(128 * MIB, 96 * MIB));
     }
 
     @Test

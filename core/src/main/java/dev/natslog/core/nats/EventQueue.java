@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * reader), one consumer (the publisher), under the queue's own lock.
  *
  * <p><b>It holds lines, not events.</b> {@link #add} copies the line (text, source, time, partial metadata, resume
- * offset) as one record into a pooled direct buffer; {@link #poll} encodes the oldest record into its JSON event
+ * offset) as one record into a chain of pooled direct chunks of {@link #CHUNK} bytes (a record never straddles two;
+ * a longer line gets a chunk of its own size); {@link #poll} encodes the oldest record into its JSON event
  * on the publisher thread, just before it is published. So a waiting line costs its own bytes plus
  * {@link #RECORD_HEADER} — about a tenth of its event for a 100-byte line, which repeats the container's metadata —
  * it is not a heap object the garbage collector copies while NATS is slow, and the event arrays live only from
@@ -27,14 +28,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
  * from there (after a crash) loses nothing.
  *
- * <p><b>Allocation:</b> per line, the event's {@code byte[]} (in {@link #poll}); the record buffer grows by
- * doubling and is given back when the queue is empty.
+ * <p><b>Allocation:</b> per line, the event's {@code byte[]} (in {@link #poll}); pooled chunks as records need
+ * them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
+ * partly used chunk per non-empty queue — never a reallocation, never a copy of what waits.
  */
 public final class EventQueue {
     /** Bytes of a record besides its text, source and partial id. */
     public static final int RECORD_HEADER = 4 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
-    private static final int INITIAL_CAPACITY = 4096;
-    private static final int KEEP_CAPACITY = 64 * 1024;
+    /** Bytes of a record chunk (a pooled allocator's page). */
+    public static final int CHUNK = 8 * 1024;
     private static final byte PARTIAL = 1;
     private static final byte PARTIAL_LAST = 2;
 
@@ -52,8 +54,8 @@ public final class EventQueue {
     private final ByteBufAllocator allocator;
     private final JsonEventEncoder encoder;
     private final LogLine view = new LogLine();
-    /** Records of waiting lines, oldest at the reader index; null while none ever waited or after a shrink. */
-    private ByteBuf records;
+    /** Chunks of records of waiting lines, oldest first, each read from its reader index. */
+    private final java.util.ArrayDeque<ByteBuf> chunks = new java.util.ArrayDeque<>();
     private int lines;
     // events put back: a ring of arrays, their resume offsets and their reserved sizes
     private byte[][] retry = new byte[4][];
@@ -119,13 +121,12 @@ public final class EventQueue {
         if (closed) {
             return;
         }
-        if (null == records) {
-            records = allocator.directBuffer(Math.max(INITIAL_CAPACITY, size));
-        } else if (records.writableBytes() < size && records.readerIndex() > 0) {
-            records.discardReadBytes();
+        ByteBuf r = chunks.peekLast();
+        if (null == r || r.writableBytes() < size) {
+            final int capacity = Math.max(CHUNK, size);
+            r = allocator.directBuffer(capacity, capacity);
+            chunks.addLast(r);
         }
-        final ByteBuf r = records;
-        r.ensureWritable(size);
         r.writeInt(size);
         r.writeLong(line.resumeOffset());
         r.writeLong(line.timeNano());
@@ -166,7 +167,7 @@ public final class EventQueue {
         if (0 == lines) {
             return null;
         }
-        final ByteBuf r = records;
+        final ByteBuf r = chunks.peekFirst();
         final int start = r.readerIndex();
         final int size = r.getInt(start);
         final long resume = r.getLong(start + 4);
@@ -183,23 +184,14 @@ public final class EventQueue {
         }
         final byte[] event = encoder.encode(view);
         r.readerIndex(start + size);
-        if (0 == --lines) {
-            emptied();
+        lines--;
+        if (!r.isReadable()) {
+            chunks.pollFirst().release(); // read through: back to the pool (also the last one: an idle queue holds none)
         }
         resumeOut[index] = resume;
         reservedOut[index] = size;
         inflight++;
         return event;
-    }
-
-    /** The last record was taken: start over at index 0, and give a big buffer back. */
-    private void emptied() {
-        if (records.capacity() > KEEP_CAPACITY) {
-            records.release();
-            records = null;
-        } else {
-            records.clear();
-        }
     }
 
     /** Puts an event that was taken but not confirmed back at the head. */
@@ -309,9 +301,9 @@ public final class EventQueue {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            if (null != records) {
-                records.release();
-                records = null;
+            ByteBuf c;
+            while (null != (c = chunks.pollFirst())) {
+                c.release();
             }
             lines = 0;
             encoder.close();

@@ -107,7 +107,15 @@ public final class SharedConnection {
             queue.countDrop(size, line.resumeOffset());
             return;
         }
-        queue.add(line, size);
+        try {
+            queue.add(line, size);
+        } catch (final OutOfMemoryError e) { // no direct memory for a chunk: drop the line, keep the reader alive
+            budget.release(size);
+            queue.release(size);
+            queue.countDrop(size, line.resumeOffset());
+            LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
+            return;
+        }
         schedule(queue);
     }
 
