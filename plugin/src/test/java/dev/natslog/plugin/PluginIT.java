@@ -232,7 +232,7 @@ class PluginIT {
                 write(writer(0), Frames.frame(Entry.of("stdout", i, "line " + i)));
             }
             assertEquals(100, receive(sub, 100, Duration.ofSeconds(10)).size());
-            Thread.sleep(1500); // the confirmed position is checkpointed twice a second: these 100 are not re-sent
+            Thread.sleep(1000); // the confirmed position is checkpointed ten times a second: these 100 are not re-sent
             plugin.kill9();
             // dockerd keeps writing into the FIFO while the plugin is down (the pipe holds it)
             for (int i = 100; i < 200; i++) {

@@ -41,6 +41,11 @@ import java.util.function.Function;
 public final class LogDriver implements AutoCloseable {
     /** How often drops and corruption are reported, at most. */
     public static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * How often each stream's confirmed position is written beside its journal (a busy reader also does it on
+     * every read): after a crash, what NATS confirmed within this interval before it is sent again.
+     */
+    public static final Duration CHECKPOINT_INTERVAL = Duration.ofMillis(100);
     /** After StopLogging, how long to wait for dockerd to close its end before closing ours. */
     public static final Duration STOP_GRACE = Duration.ofSeconds(60);
 
@@ -77,7 +82,8 @@ public final class LogDriver implements AutoCloseable {
             .daemon(true).unstarted(r));
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::checkpoint, 500, 500, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL.toMillis(), CHECKPOINT_INTERVAL.toMillis(),
+            TimeUnit.MILLISECONDS);
     }
 
     /**
