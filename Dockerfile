@@ -26,14 +26,17 @@ RUN ./mvnw -B -q -pl plugin -am package -DskipTests
 
 # 2. jlink a minimal runtime: the modules the jar needs (jdeps), and the zip file system Micronaut reads it with.
 FROM ${BUILD_IMAGE} AS runtime
-RUN jlink --add-modules java.base,java.logging,java.naming,java.management,jdk.unsupported,java.xml,java.sql,jdk.jfr,jdk.zipfs \
-      --strip-debug --no-header-files --no-man-pages --compress zip-9 --output /opt/java
+RUN jlink --add-modules java.base,java.logging,java.naming,java.management,jdk.unsupported,jdk.jfr,jdk.zipfs \
+      --strip-debug --no-header-files --no-man-pages --compress zip-9 --generate-cds-archive --output /opt/java \
+    && rm -f /opt/java/lib/server/classes_nocoops.jsa \
+    && (command -v strip >/dev/null && find /opt/java/lib -name '*.so' -exec strip --strip-unneeded {} \; || true)
 
 # 3. The root filesystem: glibc from the runtime base, the runtime, the jar, the directories the plugin uses.
 FROM ${RUNTIME_IMAGE}
 COPY --from=runtime /opt/java /opt/java
 COPY --from=build /src/plugin/target/nats-log-driver.jar /opt/nats-log-driver/nats-log-driver.jar
-RUN mkdir -p /run/docker/plugins /var/lib/nats-log-driver/state /certs && /opt/java/bin/java -version
+RUN mkdir -p /run/docker/plugins /var/lib/nats-log-driver/state /var/lib/nats-log-driver/cds /certs \
+    && /opt/java/bin/java -version
 WORKDIR /opt/nats-log-driver
 # The entrypoint, environment and mounts are in config.json: a plugin does not inherit the image's.
 ENTRYPOINT ["/opt/java/bin/java", "-jar", "/opt/nats-log-driver/nats-log-driver.jar"]

@@ -25,18 +25,25 @@ if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
   ./mvnw -B -q package -DskipTests || fail "the build failed"
 fi
 
-# Modules the jar needs (jdeps), plus the zip file system Micronaut reads its jar with.
-modules=java.base,java.logging,java.naming,java.management,jdk.unsupported,java.xml,java.sql,jdk.jfr,jdk.zipfs
+# Modules the jar needs (jdeps; not java.sql, whose only users here are optional paths never taken, nor the
+# java.xml it pulls in: logging is set up in code), plus the zip file system Micronaut reads its jar with.
+modules=java.base,java.logging,java.naming,java.management,jdk.unsupported,jdk.jfr,jdk.zipfs
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nats-plugin.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{opt/nats-log-driver,etc,tmp,run/docker/plugins,var/lib/nats-log-driver/state,certs}
+mkdir -p "$rootfs"/{opt/nats-log-driver,etc,tmp,run/docker/plugins,var/lib/nats-log-driver/state,var/lib/nats-log-driver/cds,certs}
 chmod 1777 "$rootfs/tmp"
 
 echo "create-plugin: jlinking a Java runtime ($modules)"
+# --generate-cds-archive: the JDK's class data archive, the base the plugin's own archive is built on at its first
+# run (config.json: -XX:+AutoCreateSharedArchive); only the compressed-oops variant is ever used with a small heap.
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-  --compress zip-9 --output "$rootfs/opt/java" || fail "jlink failed"
+  --compress zip-9 --generate-cds-archive --output "$rootfs/opt/java" >/dev/null || fail "jlink failed"
+rm -f "$rootfs/opt/java/lib/server/classes_nocoops.jsa"
+if command -v strip >/dev/null; then # the JDK's native libraries carry their symbols: 5 MB
+  find "$rootfs/opt/java/lib" -name '*.so' -exec strip --strip-unneeded {} \;
+fi
 cp "$jar" "$rootfs/opt/nats-log-driver/nats-log-driver.jar"
 
 # The shared libraries of the runtime, as ldd names them (libc, libm, libz, ld-linux, ...).

@@ -52,7 +52,8 @@ final class LogDriverController implements ApplicationEventListener<ServerStartu
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
         });
-        LOG.info("NATS log driver listening; {} stream(s) recovered", n);
+        LOG.info("NATS log driver listening {} ms after the JVM started; {} stream(s) recovered",
+            java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), n);
     }
 
     @Post("/Plugin.Activate")
