@@ -98,12 +98,12 @@ run() { # driver tag -> prints wall ms
 }
 
 echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: json-file natsnull nats"
-printf '%-6s %-10s %10s %14s %14s %s\n' round driver wall_ms dockerd_cpu_s plugin_cpu_s note
+printf '%-6s %-10s %10s %14s %14s %12s %s\n' round driver wall_ms dockerd_cpu_s plugin_cpu_s nats_cpu_s note
 declare -A walls
 for r in $(seq "$RUNS"); do
   for drv in json-file natsnull nats; do
     case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; *) pp="" ;; esac
-    dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0)
+    dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0); nc0=$(cpu_s "$(cat "$d/nats.pid")")
     read -r cid t0 wall < <(run "$drv" "bench.r$r")
     note=""
     if [ "$drv" = json-file ]; then
@@ -122,9 +122,10 @@ for r in $(seq "$RUNS"); do
     fi
     dc=$(python3 -c "print(f'{$(cpu_s "$dockerd_pid") - $dc0:.2f}')")
     pc=$([ -n "$pp" ] && python3 -c "print(f'{$(cpu_s "$pp") - $pc0:.2f}')" || echo -)
+    nc=$(python3 -c "print(f'{$(cpu_s "$(cat "$d/nats.pid")") - $nc0:.2f}')")
     timeout 60 docker rm -f "$cid" >/dev/null
     walls[$drv]="${walls[$drv]:-} $wall"
-    printf '%-6s %-10s %10s %14s %14s %s\n' "$r" "$drv" "$wall" "$dc" "$pc" "$note"
+    printf '%-6s %-10s %10s %14s %14s %12s %s\n' "$r" "$drv" "$wall" "$dc" "$pc" "$nc" "$note"
   done
 done
 

@@ -115,6 +115,7 @@ public final class NatsConnections implements AutoCloseable {
             .connectionTimeout(CONNECT_TIMEOUT)
             .maxMessagesInOutgoingQueue(65_536)
             .connectionName("docker-nats-log-driver")
+            .writerThreadFactory(SharedConnection.BELOW_THE_CONTAINERS)
             // keep host names as given: TLS verifies the server's certificate against the name, not its IP
             .noResolveHostnames();
         if (null != s.user()) {

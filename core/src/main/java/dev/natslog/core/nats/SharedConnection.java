@@ -31,6 +31,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SharedConnection {
     private static final Logger LOG = LoggerFactory.getLogger(SharedConnection.class);
+    /**
+     * The publishing threads (this publisher, jnats' writer) run at the lowest Java priority: on a busy host
+     * dockerd's copiers and the containers come first, and what they produce waits in the bounded buffer rather
+     * than slowing them. Java priorities become nice values only with {@code -XX:ThreadPriorityPolicy=1} as root
+     * (config.json); elsewhere this is a no-op. The FIFO readers keep the normal priority: they must keep up.
+     */
+    static final java.util.concurrent.ThreadFactory BELOW_THE_CONTAINERS = r -> Thread.ofPlatform().daemon(true)
+        .name("nats-writer").priority(Thread.MIN_PRIORITY).unstarted(r);
     private static final int BATCH_PER_QUEUE = 1024;
     private static final int MAX_INFLIGHT = 8192;
     private static final long MAX_INFLIGHT_BYTES = 8L * 1024 * 1024;
@@ -58,7 +66,8 @@ public final class SharedConnection {
     SharedConnection(final ConnectionSettings settings, final BufferBudget budget) {
         this.settings = settings;
         this.budget = budget;
-        this.publisher = Thread.ofPlatform().name("nats-publisher").daemon(true).unstarted(this::publishLoop);
+        this.publisher = Thread.ofPlatform().name("nats-publisher").daemon(true).priority(Thread.MIN_PRIORITY)
+            .unstarted(this::publishLoop);
     }
 
     /**
