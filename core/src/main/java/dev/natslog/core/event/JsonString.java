@@ -29,7 +29,26 @@ public final class JsonString {
     private static final byte REPLACEMENT_1 = (byte) 0xBF;
     private static final byte REPLACEMENT_2 = (byte) 0xBD;
 
+    private static final java.lang.invoke.VarHandle LONGS =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
     private JsonString() {
+    }
+
+    /**
+     * @return true when none of the eight bytes is non-ASCII, a control character, {@code "} or {@code \} (SWAR: each
+     *     test sets a byte's high bit where it matches; valid only for bytes below 0x80, which the first test
+     *     guarantees).
+     */
+    static boolean isPlainAscii(final long x) {
+        final long below20 = x - 0x2020202020202020L; // high bit set where a byte < 0x20
+        final long quote = x ^ 0x2222222222222222L; // zero byte where '"'
+        final long backslash = x ^ 0x5C5C5C5C5C5C5C5CL; // zero byte where '\\'
+        final long zeroQuote = (quote - ONES) & ~quote;
+        final long zeroBackslash = (backslash - ONES) & ~backslash;
+        return ((x | below20 | zeroQuote | zeroBackslash) & HIGHS) == 0;
     }
 
     /**
@@ -55,6 +74,10 @@ public final class JsonString {
         src.getBytes(offset, dst, pos, length);
         final int end = pos + length;
         int i = pos;
+        // eight bytes at a time while they are plain ASCII that needs no escape (most log text)
+        while (i + Long.BYTES <= end && isPlainAscii((long) LONGS.get(dst, i))) {
+            i += Long.BYTES;
+        }
         while (i < end) {
             final byte b = dst[i];
             if (b >= 0x20 && b != '"' && b != '\\') {
