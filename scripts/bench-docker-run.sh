@@ -79,6 +79,8 @@ json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 PLUGIN_CONFIG="$d/null-config.json" scripts/create-plugin.sh natsnull >/dev/null
 timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
+# PLUGIN_JAVA_OPTIONS="…" tries other memory/JIT flags on the nats plugin (its JDK_JAVA_OPTIONS setting)
+[ -z "${PLUGIN_JAVA_OPTIONS:-}" ] || timeout 60 docker plugin set nats JDK_JAVA_OPTIONS="$PLUGIN_JAVA_OPTIONS"
 timeout 60 docker plugin enable nats >/dev/null
 timeout 60 docker plugin enable natsnull >/dev/null
 
@@ -128,6 +130,14 @@ for r in $(seq "$RUNS"); do
     printf '%-6s %-10s %10s %14s %14s %12s %s\n' "$r" "$drv" "$wall" "$dc" "$pc" "$nc" "$note"
   done
 done
+
+echo
+echo "the nats plugin's CPU by thread over all rounds (s):"
+for t in /proc/"$nats_plugin"/task/*; do
+  name=$(tr ' ' '_' < "$t/comm")
+  sed 's/^.*) //' "$t/stat" | awk -v hz="$(getconf CLK_TCK)" -v name="$name" '{s=($12+$13)/hz; if (s >= 0.05) printf "  %-22s %6.2f\n", name, s}'
+done | sort -k2 -rn
+echo "  (threads that ended, such as a closed connection's publisher, are not listed)"
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 j=$(echo "${walls[json-file]}" | median); z=$(echo "${walls[natsnull]}" | median); n=$(echo "${walls[nats]}" | median)
