@@ -43,7 +43,7 @@ public final class LogStreamCodec implements AutoCloseable {
          * @return a new codec that stops at the lines.
          */
         public LogStreamCodec createForLines(final LineAssembler.Sink sink) {
-            return new LogStreamCodec(allocator, null, maxFrameLength, maxLineLength, sink);
+            return new LogStreamCodec(sink, allocator, maxFrameLength, maxLineLength);
         }
     }
 
@@ -84,8 +84,8 @@ public final class LogStreamCodec implements AutoCloseable {
         this.decoder = new FrameDecoder(allocator, maxFrameLength, assembler);
     }
 
-    private LogStreamCodec(final ByteBufAllocator allocator, final Void noPrefix, final int maxFrameLength,
-                           final int maxLineLength, final LineAssembler.Sink sink) {
+    private LogStreamCodec(final LineAssembler.Sink sink, final ByteBufAllocator allocator, final int maxFrameLength,
+                           final int maxLineLength) {
         this.encoder = null;
         this.assembler = new LineAssembler(allocator, maxLineLength, line -> {
             events++;
