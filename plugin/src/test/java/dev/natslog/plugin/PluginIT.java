@@ -293,7 +293,10 @@ class PluginIT {
                 assertTrue(seen.contains("line " + i), "line " + i + " was lost (" + seen.size() + " of " + total
                     + " arrived):\n" + plugin.logText());
             }
-            assertTrue(messages - total < 30_000, "duplicates stay bounded: " + (messages - total));
+            // a kill can repeat only what was in flight (published, flush not answered): the resume offset is
+            // recorded after every flush
+            assertTrue(messages - total <= 3 * dev.natslog.core.nats.SharedConnection.MAX_INFLIGHT,
+                "at most what was in flight is sent twice: " + (messages - total) + " duplicates after 3 kills");
         }
     }
 

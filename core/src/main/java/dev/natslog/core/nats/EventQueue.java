@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * or in flight), besides the plugin-wide {@link BufferBudget}.
  *
  * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
- * from there (after a crash) loses nothing.
+ * from there (after a crash) loses nothing. The publisher hands it to the queue's {@code checkpoint} right after
+ * each flush that confirmed some of its events, so a crash sends again at most what was in flight.
  *
  * <p><b>Allocation:</b> per line, the event's {@code byte[]} (in {@link #poll}); pooled chunks as records need
  * them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
@@ -67,6 +68,7 @@ public final class EventQueue {
     private boolean closed;
     private int inflight;
     private Runnable onDrained;
+    private final java.util.function.LongConsumer checkpoint;
 
     /**
      * @param subject       where the events go.
@@ -75,15 +77,18 @@ public final class EventQueue {
      * @param bound         the most record bytes this queue may hold waiting for NATS; 0 for no bound of its own.
      * @param prefix        the container's rendered event prefix ({@link JsonEventEncoder#renderPrefix}).
      * @param allocator     pooled allocator for the records and the encoder's scratch buffer.
+     * @param checkpoint    records a new {@link #confirmedResume()} (the stream's journal); runs on the publisher.
      */
     public EventQueue(final String subject, final String name, final long initialResume, final long bound,
-                      final byte[] prefix, final ByteBufAllocator allocator) {
+                      final byte[] prefix, final ByteBufAllocator allocator,
+                      final java.util.function.LongConsumer checkpoint) {
         this.subject = subject;
         this.name = name;
         this.confirmedResume = initialResume;
         this.bound = bound > 0 ? new BufferBudget(bound) : null;
         this.allocator = allocator;
         this.encoder = new JsonEventEncoder(prefix, allocator);
+        this.checkpoint = checkpoint;
     }
 
     public String subject() {
@@ -233,6 +238,11 @@ public final class EventQueue {
         sent.incrementAndGet();
         sentBytes.addAndGet(eventLength);
         settle(resume);
+    }
+
+    /** Hands the resume offset of the last confirmed event to the checkpoint (after a flush confirmed some). */
+    void checkpoint() {
+        checkpoint.accept(confirmedResume);
     }
 
     /** An event taken by {@link #poll} cannot ever be sent (e.g. over the server's max_payload). */

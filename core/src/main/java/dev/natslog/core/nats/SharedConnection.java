@@ -40,7 +40,11 @@ public final class SharedConnection {
     static final java.util.concurrent.ThreadFactory BELOW_THE_CONTAINERS = r -> Thread.ofPlatform().daemon(true)
         .name("nats-writer").priority(Thread.MIN_PRIORITY).unstarted(r);
     private static final int BATCH_PER_QUEUE = 1024;
-    private static final int MAX_INFLIGHT = 8192;
+    /**
+     * Most events published and not yet confirmed by a flush, per connection: all a {@code kill -9} of the plugin
+     * can make it send twice (each stream's resume offset is recorded right after every flush).
+     */
+    public static final int MAX_INFLIGHT = 8192;
     private static final long MAX_INFLIGHT_BYTES = 8L * 1024 * 1024;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -246,6 +250,9 @@ public final class SharedConnection {
             final EventQueue q = inflightQueue[i];
             q.release(inflightReserved[i]);
             q.confirmed(inflightResume[i], inflightEvent[i].length);
+            if (i + 1 == inflightCount || inflightQueue[i + 1] != q) {
+                q.checkpoint(); // at the end of each run of one queue's events: a crash now repeats none of them
+            }
             inflightQueue[i] = null;
             inflightEvent[i] = null;
         }

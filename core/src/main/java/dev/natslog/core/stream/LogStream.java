@@ -52,7 +52,8 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
         this.connection = connection;
         this.journal = journal;
         this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name(),
-            journal.resumeOffset(), settings.bufferSize(), settings.eventPrefix(), codecs.allocator());
+            journal.resumeOffset(), settings.bufferSize(), settings.eventPrefix(), codecs.allocator(),
+            this::checkpoint);
         this.codec = codecs.createForLines(this);
         this.endListener = endListener;
     }
@@ -76,13 +77,17 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
     @Override
     public void onBytes(final ByteBuf read) {
         codec.decode(read);
-        checkpoint();
     }
 
     /** Records how far NATS has confirmed, so a replay after a crash starts there. */
     void checkpoint() {
+        checkpoint(queue.confirmedResume());
+    }
+
+    /** Records a resume offset (the publisher calls this after each flush that confirmed events of this stream). */
+    private void checkpoint(final long confirmedResume) {
         try {
-            journal.checkpoint(queue.confirmedResume());
+            journal.checkpoint(confirmedResume);
         } catch (final IOException e) {
             journalFailure(e);
         }

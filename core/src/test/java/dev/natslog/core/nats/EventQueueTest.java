@@ -39,7 +39,7 @@ class EventQueueTest {
 
     @Test
     void linesComeOutAsTheEventsTheEncoderMakesInOrderWithTheirOffsetsAndSizes() {
-        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT);
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
         final LogLine[] lines = new LogLine[3000]; // past the first buffer: it grows
         final ByteBuf id = bytes("abc123");
         for (int i = 0; i < lines.length; i++) {
@@ -64,7 +64,7 @@ class EventQueueTest {
 
     @Test
     void aPutBackEventGoesOutFirstAndTheQueueDrainsOnlyWhenAllAreSettled() {
-        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT);
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
         final LogLine a = line("a", "stdout", 1, 5);
         final LogLine b = line("b", "stdout", 2, 9);
         q.add(a, EventQueue.recordSize(a));
@@ -90,7 +90,7 @@ class EventQueueTest {
 
     @Test
     void itsOwnBoundRefusesPastItAndTakesBackWhatIsReleased() {
-        final EventQueue q = new EventQueue("s", "web", 0, 100, PREFIX, PooledByteBufAllocator.DEFAULT);
+        final EventQueue q = new EventQueue("s", "web", 0, 100, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
         assertTrue(q.tryReserve(60));
         assertFalse(q.tryReserve(60));
         q.release(60);

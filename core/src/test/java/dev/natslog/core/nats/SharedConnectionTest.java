@@ -1,0 +1,75 @@
+package dev.natslog.core.nats;
+
+import dev.natslog.core.config.ConnectionSettings;
+import dev.natslog.core.event.JsonEventEncoder;
+import dev.natslog.core.event.LogLine;
+import dev.natslog.core.testing.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Subscription;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SharedConnectionTest {
+    @TempDir
+    Path dir;
+
+    /** What a crash may send twice is only what is in flight: so the checkpoint must follow every flush. */
+    @Test
+    void everyFlushHandsTheConfirmedResumeOffsetToTheCheckpointOnThePublisher() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url());
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20))) {
+            final Subscription sub = subscriber.subscribe("cp");
+            subscriber.flush(Duration.ofSeconds(5));
+            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
+                null, null, null, false, null, null, null, false));
+            record Checkpoint(long resume, String thread) {
+            }
+            final ConcurrentLinkedQueue<Checkpoint> checkpoints = new ConcurrentLinkedQueue<>();
+            final EventQueue queue = new EventQueue("cp", "web", 0, 0,
+                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
+                resume -> checkpoints.add(new Checkpoint(resume, Thread.currentThread().getName())));
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            for (int round = 1; round <= 3; round++) {
+                final ByteBuf text = Unpooled.wrappedBuffer(("line " + round).getBytes(StandardCharsets.US_ASCII));
+                final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, round);
+                line.resumeOffset(100L * round);
+                connection.offer(queue, line);
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m, "round " + round + " published");
+                final long expected = 100L * round;
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (checkpoints.stream().noneMatch(c -> c.resume() == expected) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(checkpoints.stream().anyMatch(c -> c.resume() == expected),
+                    "round " + round + " checkpointed: " + checkpoints);
+            }
+            for (final Checkpoint c : checkpoints) {
+                assertEquals("nats-publisher", c.thread(), "checkpoints are written by the publisher after its flush");
+            }
+            assertEquals(3, queue.sent());
+            connections.release(connection);
+            queue.close();
+        }
+    }
+}
