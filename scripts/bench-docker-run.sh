@@ -6,6 +6,12 @@
 #   nats         (this plugin, every line counted on NATS, complete and in order),
 # alternated RUNS times in one run on a private dockerd. Wall time = `docker run -d` until `docker wait` returns.
 #   scripts/bench-docker-run.sh            (RUNS=5 LINES=300000 by default)
+# The subscriber that counts the lines is part of the harness, not of the pipeline measured (in production it runs
+# elsewhere): it runs at nice COUNT_NICE (19 by default; 0 to let it compete with dockerd like the rest).
+# Knobs for profiling the nats plugin: PUBLISHER_NICE=N (its setting), PLUGIN_JAVA_OPTIONS="…" (its
+# JDK_JAVA_OPTIONS), JFR_OUT=file (copies out a flight recording asked for in PLUGIN_JAVA_OPTIONS; add -Xshare:off,
+# JFR is off while the class data archive is dumped), PERF_DIR=dir (system-wide `perf record` of each nats round
+# after the first; with -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit the JIT's symbols are copied to /tmp).
 # Needs root (dockerd); installs docker.io, nats-server and busybox-static if missing. Stops all it starts by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +38,13 @@ cleanup() {
   fi
   for c in $(timeout 30 docker ps -aq 2>/dev/null); do timeout 30 docker rm -f "$c" >/dev/null 2>&1; done
   for p in nats natsnull; do
-    timeout 30 docker plugin disable -f "$p" >/dev/null 2>&1
+    timeout 30 docker plugin disable "$p" >/dev/null 2>&1 || timeout 30 docker plugin disable -f "$p" >/dev/null 2>&1
+    if [ "$p" = nats ] && [ -n "${JFR_OUT:-}" ]; then # a flight recording asked for in PLUGIN_JAVA_OPTIONS
+      find "$d/root/plugins" -name '*.jfr' -exec cp {} "$JFR_OUT" \; 2>/dev/null
+    fi
+    if [ "$p" = nats ] && [ -n "${PERF_DIR:-}" ]; then # the JIT's symbols for perf (-XX:+DumpPerfMapAtExit)
+      find "$d/root/plugins" -name 'perf-*.map' -exec cp {} "/tmp/perf-$nats_plugin.map" \; 2>/dev/null
+    fi
     timeout 30 docker plugin rm -f "$p" >/dev/null 2>&1
   done
   [ -n "${count_pid:-}" ] && kill "$count_pid" 2>/dev/null
@@ -80,13 +92,14 @@ PY
 PLUGIN_CONFIG="$d/null-config.json" scripts/create-plugin.sh natsnull >/dev/null
 timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
 # PLUGIN_JAVA_OPTIONS="…" tries other memory/JIT flags on the nats plugin (its JDK_JAVA_OPTIONS setting)
+[ -z "${PUBLISHER_NICE:-}" ] || timeout 60 docker plugin set nats PUBLISHER_NICE="$PUBLISHER_NICE"
 [ -z "${PLUGIN_JAVA_OPTIONS:-}" ] || timeout 60 docker plugin set nats JDK_JAVA_OPTIONS="$PLUGIN_JAVA_OPTIONS"
 timeout 60 docker plugin enable nats >/dev/null
 timeout 60 docker plugin enable natsnull >/dev/null
 
 nats_plugin=$(plugin_pid false); null_plugin=$(plugin_pid true); dockerd_pid=$(cat "$d/docker.pid")
 [ -n "$nats_plugin" ] && [ -n "$null_plugin" ] || { echo "bench: cannot find the plugins' processes"; exit 1; }
-"$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
+nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
 
@@ -106,7 +119,12 @@ for r in $(seq "$RUNS"); do
   for drv in json-file natsnull nats; do
     case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; *) pp="" ;; esac
     dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0); nc0=$(cpu_s "$(cat "$d/nats.pid")")
+    # PERF_DIR=dir: a system-wide perf profile of each nats round after the first (dir/roundN.data)
+    if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "$r" -gt 1 ]; then
+      perf record -a -g -F 999 -o "$PERF_DIR/round$r.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
+    fi
     read -r cid t0 wall < <(run "$drv" "bench.r$r")
+    [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; }
     note=""
     if [ "$drv" = json-file ]; then
       n=$(timeout 120 docker logs "$cid" 2>/dev/null | wc -l)

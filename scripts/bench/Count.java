@@ -57,10 +57,13 @@ public class Count {
         }
     }
 
-    /** The number a `seq` line holds, read from the event's "text" field; -1 if there is none. */
+    /**
+     * The number a `seq` line holds, read from the event's "text" field; -1 if there is none. The field is the
+     * event's last, so the search runs from the end: a few bytes per event, whatever the metadata before it.
+     */
     static long number(final byte[] data, final byte[] key) {
         outer:
-        for (int i = 0; i + key.length <= data.length; i++) {
+        for (int i = data.length - key.length; i >= 0; i--) {
             for (int j = 0; j < key.length; j++) {
                 if (data[i + j] != key[j]) {
                     continue outer;

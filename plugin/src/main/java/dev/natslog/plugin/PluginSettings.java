@@ -20,6 +20,8 @@ import java.util.Map;
  *   <li>{@code NATS_BUFFER_SIZE}: bound on event bytes waiting for NATS across the plugin, e.g. {@code 32m}
  *   (default 32 MiB);</li>
  *   <li>{@code READER_THREADS}: threads reading FIFOs (default 2);</li>
+ *   <li>{@code PUBLISHER_NICE}: nice value of the publishing threads, 0 to 19 (default
+ *   {@value DriverConfig#DEFAULT_PUBLISHER_NICE}; {@link DriverConfig#publisherNice()});</li>
  *   <li>{@code DRAIN_ONLY=true}: the benchmark's null plugin ({@link DriverConfig#drainOnly()});</li>
  *   <li>defaults of {@code --log-opt}s: {@code NATS_SERVERS}, {@code NATS_SUBJECT}, {@code NATS_MAX_RECONNECT},
  *   {@code NATS_USER}, {@code NATS_PASS}, {@code NATS_TOKEN}, {@code NATS_TLS_CA_CERT}, {@code NATS_TLS_CERT},
@@ -45,7 +47,25 @@ final class PluginSettings {
             LoggerFactory.getLogger(PluginSettings.class).error("{}", e.getMessage());
         }
         return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
-            base.maxFrameLength(), defaults, "true".equalsIgnoreCase(env.get("DRAIN_ONLY")));
+            base.maxFrameLength(), defaults, "true".equalsIgnoreCase(env.get("DRAIN_ONLY")),
+            nice(env.get("PUBLISHER_NICE")));
+    }
+
+    /** {@code PUBLISHER_NICE}: 0 (normal priority) to 19. */
+    static int nice(final String value) {
+        if (null == value || value.isBlank()) {
+            return DriverConfig.DEFAULT_PUBLISHER_NICE;
+        }
+        try {
+            final int n = Integer.parseInt(value.trim());
+            if (n >= 0 && n <= 19) {
+                return n;
+            }
+        } catch (final NumberFormatException ignored) {
+            // said below
+        }
+        throw new IllegalArgumentException("PUBLISHER_NICE='" + value + "' is invalid: a nice value from 0 (normal "
+            + "priority) to 19 (lowest) is expected");
     }
 
     /** The host's name: the UTS namespace's, which a managed plugin shares with the host. */

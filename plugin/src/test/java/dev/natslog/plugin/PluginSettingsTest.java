@@ -21,12 +21,23 @@ class PluginSettingsTest {
     @Test
     void settingsAreReadFromTheEnvironment() {
         final var c = PluginSettings.fromEnvironment(Map.of("NATS_BUFFER_SIZE", "1m", "READER_THREADS", "3",
-            "STATE_DIR", "/tmp/x", "DRAIN_ONLY", "true", "NATS_SERVERS", "n1:4222"));
+            "STATE_DIR", "/tmp/x", "DRAIN_ONLY", "true", "NATS_SERVERS", "n1:4222", "PUBLISHER_NICE", "19"));
         assertEquals(MIB, c.bufferBytes());
         assertEquals(3, c.readerThreads());
         assertEquals(Path.of("/tmp/x"), c.stateDir());
         assertTrue(c.drainOnly());
         assertEquals("n1:4222", c.optionDefaults().get("nats-servers"));
+        assertEquals(19, c.publisherNice());
+        assertEquals(10, PluginSettings.fromEnvironment(Map.of()).publisherNice());
+    }
+
+    @Test
+    void aBadNiceValueNamesTheSetting() {
+        for (final String bad : new String[] {"20", "-1", "low"}) {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PluginSettings.fromEnvironment(Map.of("PUBLISHER_NICE", bad)));
+            assertTrue(e.getMessage().startsWith("PUBLISHER_NICE='" + bad + "' is invalid"), e.getMessage());
+        }
     }
 
     @Test

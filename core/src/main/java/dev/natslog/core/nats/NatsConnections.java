@@ -19,6 +19,7 @@ public final class NatsConnections implements AutoCloseable {
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final BufferBudget budget;
+    private final int publisherNice;
     private final Map<ConnectionSettings, Entry> connections = new HashMap<>();
 
     private static final class Entry {
@@ -31,10 +32,12 @@ public final class NatsConnections implements AutoCloseable {
     }
 
     /**
-     * @param budget the plugin-wide bound on events waiting for NATS.
+     * @param budget        the plugin-wide bound on events waiting for NATS.
+     * @param publisherNice the nice value of each connection's publishing threads (0 to 19).
      */
-    public NatsConnections(final BufferBudget budget) {
+    public NatsConnections(final BufferBudget budget, final int publisherNice) {
         this.budget = budget;
+        this.publisherNice = publisherNice;
     }
 
     /**
@@ -45,8 +48,8 @@ public final class NatsConnections implements AutoCloseable {
     public synchronized SharedConnection acquire(final ConnectionSettings settings) throws IOException {
         Entry e = connections.get(settings);
         if (null == e) {
-            final SharedConnection c = new SharedConnection(settings, budget);
-            c.connect(options(settings));
+            final SharedConnection c = new SharedConnection(settings, budget, publisherNice);
+            c.connect(options(settings).writerThreadFactory(c.writerThreads()));
             e = new Entry(c);
             connections.put(settings, e);
         }
@@ -115,7 +118,6 @@ public final class NatsConnections implements AutoCloseable {
             .connectionTimeout(CONNECT_TIMEOUT)
             .maxMessagesInOutgoingQueue(65_536)
             .connectionName("docker-nats-log-driver")
-            .writerThreadFactory(SharedConnection.BELOW_THE_CONTAINERS)
             // keep host names as given: TLS verifies the server's certificate against the name, not its IP
             .noResolveHostnames();
         if (null != s.user()) {

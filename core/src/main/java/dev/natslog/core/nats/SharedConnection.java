@@ -31,14 +31,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SharedConnection {
     private static final Logger LOG = LoggerFactory.getLogger(SharedConnection.class);
-    /**
-     * The publishing threads (this publisher, jnats' writer) run at the lowest Java priority: on a busy host
-     * dockerd's copiers and the containers come first, and what they produce waits in the bounded buffer rather
-     * than slowing them. Java priorities become nice values only with {@code -XX:ThreadPriorityPolicy=1} as root
-     * (config.json); elsewhere this is a no-op. The FIFO readers keep the normal priority: they must keep up.
-     */
-    static final java.util.concurrent.ThreadFactory BELOW_THE_CONTAINERS = r -> Thread.ofPlatform().daemon(true)
-        .name("nats-writer").priority(Thread.MIN_PRIORITY).unstarted(r);
     private static final int BATCH_PER_QUEUE = 1024;
     /**
      * Most events published and not yet confirmed by a flush, per connection: all a {@code kill -9} of the plugin
@@ -51,6 +43,8 @@ public final class SharedConnection {
 
     private final ConnectionSettings settings;
     private final BufferBudget budget;
+    /** The publishing threads' nice value: on a busy host they yield to dockerd and the containers. */
+    private final int nice;
     private final ConcurrentLinkedQueue<EventQueue> ready = new ConcurrentLinkedQueue<>();
     private final Thread publisher;
     private final Listener listener = new Listener();
@@ -67,11 +61,19 @@ public final class SharedConnection {
     private long inflightBytes;
     private long lastOversizeLog;
 
-    SharedConnection(final ConnectionSettings settings, final BufferBudget budget) {
+    SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice) {
         this.settings = settings;
         this.budget = budget;
-        this.publisher = Thread.ofPlatform().name("nats-publisher").daemon(true).priority(Thread.MIN_PRIORITY)
-            .unstarted(this::publishLoop);
+        this.nice = nice;
+        this.publisher = Thread.ofPlatform().name("nats-publisher").daemon(true).unstarted(this::publishLoop);
+    }
+
+    /** @return the factory of jnats' writer thread: at this connection's nice value, like the publisher. */
+    java.util.concurrent.ThreadFactory writerThreads() {
+        return r -> Thread.ofPlatform().daemon(true).name("nats-writer").unstarted(() -> {
+            Niceness.ofCurrentThread(nice);
+            r.run();
+        });
     }
 
     /**
@@ -170,6 +172,7 @@ public final class SharedConnection {
     }
 
     private void publishLoop() {
+        Niceness.ofCurrentThread(nice);
         while (true) {
             final Connection c = connection;
             final boolean up = null != c && c.getStatus() == Connection.Status.CONNECTED;

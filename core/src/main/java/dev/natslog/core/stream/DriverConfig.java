@@ -19,22 +19,35 @@ import java.util.Map;
  * @param optionDefaults plugin-wide defaults of {@code --log-opt}s, by option key (a {@code --log-opt} wins).
  * @param drainOnly      the benchmark's <i>null plugin</i>: FIFOs are read and their bytes thrown away, nothing
  *                       else (no options, no NATS, no journal) — the floor no log driver plugin can beat.
+ * @param publisherNice  the nice value of the publishing threads, 0 to 19 (see {@link #DEFAULT_PUBLISHER_NICE}).
  */
 public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
-                           int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly) {
+                           int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly,
+                           int publisherNice) {
+    /**
+     * The publishing threads (publisher, jnats' writer) yield to everything else on the host: what the containers
+     * print waits in the bounded buffer while the CPU is busy, rather than slowing dockerd and the containers. The
+     * FIFO readers keep the normal priority: they must keep up with dockerd.
+     */
+    public static final int DEFAULT_PUBLISHER_NICE = 10;
+
     public DriverConfig {
         optionDefaults = Map.copyOf(optionDefaults);
+        if (publisherNice < 0 || publisherNice > 19) {
+            throw new IllegalArgumentException("publisherNice must be 0 to 19, not " + publisherNice);
+        }
     }
 
     /** Defaults for everything but the host name and the state directory. */
     public static DriverConfig defaults(final String hostname, final Path stateDir) {
         return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
-            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of(), false);
+            LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of(), false,
+            DEFAULT_PUBLISHER_NICE);
     }
 
     /** @return a copy with another buffer bound. */
     public DriverConfig withBufferBytes(final long bytes) {
         return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults,
-            drainOnly);
+            drainOnly, publisherNice);
     }
 }

@@ -73,7 +73,7 @@ public final class LogDriver implements AutoCloseable {
     public LogDriver(final DriverConfig config) {
         this.config = config;
         this.budget = new BufferBudget(config.bufferBytes());
-        this.connections = new NatsConnections(budget);
+        this.connections = new NatsConnections(budget, config.publisherNice());
         this.reader = new FifoReader(config.readerThreads(), PooledByteBufAllocator.DEFAULT);
         this.state = new StateStore(config.stateDir());
         this.codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT, config.maxFrameLength(),

@@ -37,7 +37,7 @@ class SharedConnectionTest {
     void everyFlushHandsTheConfirmedResumeOffsetToTheCheckpointOnThePublisher() throws Exception {
         try (NatsServer nats = NatsServer.start(dir);
              Connection subscriber = Nats.connect(nats.url());
-             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20))) {
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
             final Subscription sub = subscriber.subscribe("cp");
             subscriber.flush(Duration.ofSeconds(5));
             final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
@@ -71,5 +71,44 @@ class SharedConnectionTest {
             connections.release(connection);
             queue.close();
         }
+    }
+
+    /** The publishing threads yield to the containers: their nice value is the one configured. */
+    @Test
+    void thePublishingThreadsRunAtTheConfiguredNiceValue() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 13)) {
+            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
+                null, null, null, false, null, null, null, false));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Map<String, Integer> nice = niceByThreadName();
+            while ((!nice.containsKey("nats-publisher") || !nice.containsKey("nats-writer")
+                || nice.get("nats-publisher") != 13) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+                nice = niceByThreadName();
+            }
+            assertEquals(13, nice.get("nats-publisher"), nice.toString());
+            assertEquals(13, nice.get("nats-writer"), nice.toString());
+            assertEquals(0, nice.get("docker-nats-log"), "jnats's other threads keep their priority: " + nice);
+            connections.release(connection);
+        }
+    }
+
+    /** Each thread of this process by name, with its nice value (field 19 of /proc/self/task/N/stat). */
+    private static Map<String, Integer> niceByThreadName() throws java.io.IOException {
+        final Map<String, Integer> out = new java.util.HashMap<>();
+        try (var tasks = java.nio.file.Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (final Path t : tasks) {
+                try {
+                    final String stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    final String name = java.nio.file.Files.readString(t.resolve("comm")).trim();
+                    final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.put(name, Integer.parseInt(f[16])); // field 19 of the whole line: nice
+                } catch (final java.io.IOException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return out;
     }
 }

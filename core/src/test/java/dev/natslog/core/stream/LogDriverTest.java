@@ -269,7 +269,7 @@ class LogDriverTest {
         driver.close();
         final DriverConfig d = DriverConfig.defaults("h", dir.resolve("state3"));
         driver = new LogDriver(new DriverConfig(d.hostname(), d.stateDir(), d.bufferBytes(), d.readerThreads(),
-            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true));
+            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true, d.publisherNice()));
         nats.stop(true);
         final FileChannel w = fifo("null");
         driver.start(dir.resolve("null").toString(), container(id(9), "null", Map.of("nats-servers", "bad:x")),
