@@ -134,6 +134,30 @@ class FifoReaderTest {
         }
     }
 
+    /** A reader kept off the CPU does not block dockerd at 64 KiB: the FIFO takes a megabyte before it blocks. */
+    @Test
+    void aFifoOpenedForReadingTakesAMegabyteWithoutAReader() throws Exception {
+        final Path path = Fifo.make(dir.resolve("big"));
+        final io.netty.channel.unix.FileDescriptor fd = NativeFifo.openForReading(path);
+        try (FileChannel w = FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
+            assertEquals(NativeFifo.PIPE_SIZE, NativeFifo.pipeSize(fd));
+            final ByteBuffer b = ByteBuffer.allocate(NativeFifo.PIPE_SIZE);
+            final Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    while (b.hasRemaining()) {
+                        w.write(b); // blocks when the pipe is full: nothing reads it here
+                    }
+                } catch (final IOException e) {
+                    // closed by the test
+                }
+            });
+            writer.join(TimeUnit.SECONDS.toMillis(20));
+            assertEquals(0, b.remaining(), "the whole megabyte went into the pipe with nobody reading");
+        } finally {
+            fd.close();
+        }
+    }
+
     @Test
     void aMissingFifoIsAClearError() {
         final IOException e = assertThrows(IOException.class, () -> reader.open(dir.resolve("nope"), new Collector()));
