@@ -4,6 +4,8 @@
 #   natsnull     (a null plugin: this plugin with DRAIN_ONLY=true, which reads its FIFOs and throws the bytes away:
 #                 the floor of dockerd's plugin path, which no log driver plugin can beat),
 #   nats         (this plugin, every line counted on NATS, complete and in order),
+#   natsvar      (only with VARIANT="NAME=VALUE …": this plugin with other settings, e.g. VARIANT="PUBLISHER_NICE=0",
+#                 to compare them in the same run)
 # alternated RUNS times in one run on a private dockerd. Wall time = `docker run -d` until `docker wait` returns.
 #   scripts/bench-docker-run.sh            (RUNS=5 LINES=300000 by default)
 # The subscriber that counts the lines is part of the harness, not of the pipeline measured (in production it runs
@@ -37,7 +39,7 @@ cleanup() {
     echo "bench: the plugins' log lines (from dockerd's log):"; grep -a 'plugin=' "$d/dockerd.log" | tail -30
   fi
   for c in $(timeout 30 docker ps -aq 2>/dev/null); do timeout 30 docker rm -f "$c" >/dev/null 2>&1; done
-  for p in nats natsnull; do
+  for p in nats natsnull natsvar; do
     timeout 30 docker plugin disable "$p" >/dev/null 2>&1 || timeout 30 docker plugin disable -f "$p" >/dev/null 2>&1
     if [ "$p" = nats ] && [ -n "${JFR_OUT:-}" ]; then # a flight recording asked for in PLUGIN_JAVA_OPTIONS
       find "$d/root/plugins" -name '*.jfr' -exec cp {} "$JFR_OUT" \; 2>/dev/null
@@ -58,13 +60,16 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 # CPU seconds (user+system) a process has used; the plugins' processes are found by their command line (read only)
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
-plugin_pid() { # $1: the plugin's DRAIN_ONLY value (true for the null plugin)
+plugin_pid() { # $1: the plugin (nats, natsnull, natsvar), told apart by their environments
+  local p env
   for p in $(pgrep -f 'nats-log-driver.jar'); do
-    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -q "^NATS_SERVERS=$nats_url$"; then
-      [ "$1" = true ] && continue; echo "$p"; return
-    elif tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -q '^DRAIN_ONLY=true$'; then
-      [ "$1" = true ] && { echo "$p"; return; }
-    fi
+    env=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null)
+    case $1 in
+      natsnull) grep -q '^DRAIN_ONLY=true$' <<<"$env" && { echo "$p"; return; } ;;
+      natsvar) grep -q '^BENCH_VARIANT=1$' <<<"$env" && { echo "$p"; return; } ;;
+      nats) grep -q "^NATS_SERVERS=$nats_url$" <<<"$env" && ! grep -q '^BENCH_VARIANT=1$' <<<"$env" \
+        && { echo "$p"; return; } ;;
+    esac
   done
 }
 
@@ -90,6 +95,26 @@ c["env"].append({"name": "DRAIN_ONLY", "description": "drain FIFOs only", "value
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 PLUGIN_CONFIG="$d/null-config.json" scripts/create-plugin.sh natsnull >/dev/null
+drivers="json-file natsnull nats"
+if [ -n "${VARIANT:-}" ]; then
+  python3 - "$d/var-config.json" "$nats_url" $VARIANT <<'PY'
+import json, sys
+c = json.load(open("config.json"))
+settings = dict(a.split("=", 1) for a in sys.argv[3:])
+settings["NATS_SERVERS"] = sys.argv[2]
+for e in c["env"]:
+    if e["name"] in settings:
+        e["value"] = settings.pop(e["name"])
+if settings:
+    sys.exit("bench: VARIANT names settings config.json does not have: " + ", ".join(settings))
+c["description"] = "variant: " + " ".join(sys.argv[3:])
+c["env"].append({"name": "BENCH_VARIANT", "description": "marks the benchmark's variant", "value": "1"})
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+  PLUGIN_CONFIG="$d/var-config.json" scripts/create-plugin.sh natsvar >/dev/null
+  timeout 60 docker plugin enable natsvar >/dev/null
+  drivers="$drivers natsvar"
+fi
 timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
 # PLUGIN_JAVA_OPTIONS="…" tries other memory/JIT flags on the nats plugin (its JDK_JAVA_OPTIONS setting)
 [ -z "${PUBLISHER_NICE:-}" ] || timeout 60 docker plugin set nats PUBLISHER_NICE="$PUBLISHER_NICE"
@@ -97,8 +122,12 @@ timeout 60 docker plugin set nats NATS_SERVERS="$nats_url"
 timeout 60 docker plugin enable nats >/dev/null
 timeout 60 docker plugin enable natsnull >/dev/null
 
-nats_plugin=$(plugin_pid false); null_plugin=$(plugin_pid true); dockerd_pid=$(cat "$d/docker.pid")
+nats_plugin=$(plugin_pid nats); null_plugin=$(plugin_pid natsnull); dockerd_pid=$(cat "$d/docker.pid")
 [ -n "$nats_plugin" ] && [ -n "$null_plugin" ] || { echo "bench: cannot find the plugins' processes"; exit 1; }
+var_plugin=""
+if [ -n "${VARIANT:-}" ]; then
+  var_plugin=$(plugin_pid natsvar); [ -n "$var_plugin" ] || { echo "bench: cannot find the variant's process"; exit 1; }
+fi
 nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
@@ -112,27 +141,27 @@ run() { # driver tag -> prints wall ms
   echo "$cid $t0 $((t1 - t0))"
 }
 
-echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: json-file natsnull nats"
+echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: $drivers${VARIANT:+ (natsvar: $VARIANT)}"
 printf '%-6s %-10s %10s %14s %14s %12s %s\n' round driver wall_ms dockerd_cpu_s plugin_cpu_s nats_cpu_s note
 declare -A walls
 for r in $(seq "$RUNS"); do
-  for drv in json-file natsnull nats; do
-    case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; *) pp="" ;; esac
+  for drv in $drivers; do
+    case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; natsvar) pp=$var_plugin ;; *) pp="" ;; esac
     dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0); nc0=$(cpu_s "$(cat "$d/nats.pid")")
     # PERF_DIR=dir: a system-wide perf profile of each nats round after the first (dir/roundN.data)
     if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "$r" -gt 1 ]; then
       perf record -a -g -F 999 -o "$PERF_DIR/round$r.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
     fi
-    read -r cid t0 wall < <(run "$drv" "bench.r$r")
+    read -r cid t0 wall < <(run "$drv" "bench.r$r.$drv")
     [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; }
     note=""
     if [ "$drv" = json-file ]; then
       n=$(timeout 120 docker logs "$cid" 2>/dev/null | wc -l)
       [ "$n" = "$LINES" ] || { echo "bench: json-file kept $n lines, not $LINES"; exit 1; }
-    elif [ "$drv" = nats ]; then
+    elif [ "$drv" = nats ] || [ "$drv" = natsvar ]; then
       ok=""
       for _ in $(seq 600); do
-        line=$(grep "^bench.r$r " "$d/counts" || true)
+        line=$(grep "^bench.r$r.$drv " "$d/counts" || true)
         if [ -n "$line" ] && [ "$(echo "$line" | cut -d' ' -f2)" = "$LINES" ]; then ok=1; break; fi
         sleep 0.1
       done
@@ -162,3 +191,8 @@ j=$(echo "${walls[json-file]}" | median); z=$(echo "${walls[natsnull]}" | median
 echo
 echo "median wall ms: json-file $j, null plugin $z, nats $n"
 python3 -c "print(f'nats / null plugin = {$n/$z:.2f}x   null plugin / json-file = {$z/$j:.2f}x   nats / json-file = {$n/$j:.2f}x')"
+if [ -n "${VARIANT:-}" ]; then
+  v=$(echo "${walls[natsvar]}" | median)
+  echo "median wall ms of the variant ($VARIANT): $v"
+  python3 -c "print(f'variant / null plugin = {$v/$z:.2f}x   variant / nats = {$v/$n:.2f}x')"
+fi

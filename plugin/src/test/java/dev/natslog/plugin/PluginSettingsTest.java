@@ -28,7 +28,7 @@ class PluginSettingsTest {
         assertTrue(c.drainOnly());
         assertEquals("n1:4222", c.optionDefaults().get("nats-servers"));
         assertEquals(19, c.publisherNice());
-        assertEquals(10, PluginSettings.fromEnvironment(Map.of()).publisherNice());
+        assertEquals(0, PluginSettings.fromEnvironment(Map.of()).publisherNice());
     }
 
     @Test

@@ -118,6 +118,8 @@ public final class NatsConnections implements AutoCloseable {
             .connectionTimeout(CONNECT_TIMEOUT)
             .maxMessagesInOutgoingQueue(65_536)
             .connectionName("docker-nats-log-driver")
+            // every stream's subject was checked once at StartLogging (LogOptions.subjectFor): not again per event
+            .noSubjectValidation()
             // keep host names as given: TLS verifies the server's certificate against the name, not its IP
             .noResolveHostnames();
         if (null != s.user()) {
