@@ -25,10 +25,11 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
                            int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly,
                            int publisherNice) {
     /**
-     * The publishing threads (publisher, jnats' writer) run at normal priority by default: lowering it (e.g. 10)
-     * made containers finish ~7 % sooner in the {@code docker run} benchmark but cut the plugin's throughput under
-     * a flood from 79–89 % to 45–69 % of a plain publisher's, so more lines were dropped (README, Performance).
-     * The FIFO readers always keep the normal priority: they must keep up with dockerd.
+     * The publishing threads (publisher, jnats' writer) run at normal priority by default: lowering it (nice 10)
+     * made no difference beyond the noise to how fast containers finish in the {@code docker run} benchmark (two
+     * same-run comparisons: 7 % sooner, 16 % later) but cut the plugin's throughput under a flood from 79–89 % to
+     * 45–69 % of a plain publisher's, so more lines were dropped (README, Performance). The FIFO readers always
+     * keep the normal priority: they must keep up with dockerd.
      */
     public static final int DEFAULT_PUBLISHER_NICE = 0;
 
