@@ -113,7 +113,7 @@ public final class FifoReader implements AutoCloseable {
     public Handle open(final Path fifo, final Consumer consumer) throws IOException {
         final FileDescriptor fd = NativeFifo.openForReading(fifo);
         final IoEventLoop loop = group.next();
-        final FifoHandle handle = new FifoHandle(fd, consumer, loop);
+        final FifoHandle handle = new FifoHandle(fd, consumer, loop, NativeFifo.growPipe(fd));
         final CompletableFuture<IoRegistration> registered = new CompletableFuture<>();
         loop.register(handle).addListener(f -> {
             if (f.isSuccess()) {
@@ -129,6 +129,7 @@ public final class FifoReader implements AutoCloseable {
             registered.get(10, TimeUnit.SECONDS);
         } catch (final Exception e) {
             closeQuietly(fd);
+            NativeFifo.pipeReleased(handle.grown);
             throw new IOException("cannot watch FIFO " + fifo + ": " + e.getMessage(), e);
         }
         return handle;
@@ -172,16 +173,19 @@ public final class FifoReader implements AutoCloseable {
         private final FileDescriptor fd;
         private final Consumer consumer;
         private final IoEventLoop loop;
+        /** Bytes {@link NativeFifo#growPipe} added to the pipe's buffer. */
+        private final long grown;
         private IoRegistration registration;
         private boolean ended;
         /** EPOLLIN is on (it is from registration on). */
         private boolean armed = true;
         private boolean timerPending;
 
-        FifoHandle(final FileDescriptor fd, final Consumer consumer, final IoEventLoop loop) {
+        FifoHandle(final FileDescriptor fd, final Consumer consumer, final IoEventLoop loop, final long grown) {
             this.fd = fd;
             this.consumer = consumer;
             this.loop = loop;
+            this.grown = grown;
         }
 
         @Override
@@ -273,6 +277,7 @@ public final class FifoReader implements AutoCloseable {
                 registration.cancel();
             }
             closeQuietly(fd);
+            NativeFifo.pipeReleased(grown);
             consumer.onEnd(error);
         }
     }

@@ -20,9 +20,12 @@ import java.nio.file.Path;
  *   a file it opened, and {@link FileDescriptor#from(String)} opens write-only);</li>
  *   <li>{@code splice(2)} from a FIFO into a file: the kernel moves the bytes in one step, so a process killed at
  *   any instant has every byte it took from the FIFO in the file ({@link Splicer});</li>
- *   <li>{@code fcntl(F_SETPIPE_SZ)}: a FIFO opened for reading gets a {@link #PIPE_SIZE} buffer instead of the
- *   kernel's 64 KiB, so a reader thread kept off the CPU for a while (a busy host) does not block dockerd's
- *   writes — 64 KiB are about 9 ms of a container printing 300,000 short lines a second.</li>
+ *   <li>{@code fcntl(F_SETPIPE_SZ)}: a FIFO being read gets a {@link #PIPE_SIZE} buffer instead of the kernel's
+ *   64 KiB ({@link #growPipe}), so a reader thread kept off the CPU for a while (a busy host) does not block
+ *   dockerd's writes — 64 KiB are about 9 ms of a container printing 300,000 short lines a second. Linux counts
+ *   pipe buffers per user, and once root's pipes pass {@code pipe-user-pages-soft} (64 MiB by default) the new pipes
+ *   of root processes without {@code CAP_SYS_RESOURCE} (containers, by default) get 8 KiB: so the plugin grows
+ *   FIFOs by at most {@link #MAX_GROWN_BYTES} in all, a quarter of that, and the others keep the kernel's size.</li>
  * </ul>
  */
 public final class NativeFifo {
@@ -66,6 +69,9 @@ public final class NativeFifo {
      * pages are taken only as bytes wait in them).
      */
     public static final int PIPE_SIZE = 1024 * 1024;
+    /** The most this process adds to FIFO buffers in all (a quarter of Linux's default {@code pipe-user-pages-soft}). */
+    public static final long MAX_GROWN_BYTES = 16L * 1024 * 1024;
+    private static final java.util.concurrent.atomic.AtomicLong GROWN = new java.util.concurrent.atomic.AtomicLong();
 
     private NativeFifo() {
     }
@@ -76,9 +82,42 @@ public final class NativeFifo {
      * @throws IOException when open(2) fails; the message has the path and the errno.
      */
     public static FileDescriptor openForReading(final Path fifo) throws IOException {
-        final int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC, "FIFO");
-        fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE); // where refused (a lower pipe-max-size), the pipe keeps its size
-        return new FileDescriptor(fd);
+        return new FileDescriptor(open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC, "FIFO"));
+    }
+
+    /**
+     * Gives a FIFO a {@link #PIPE_SIZE} buffer, while this process has grown FIFOs by less than
+     * {@link #MAX_GROWN_BYTES} in all; where the kernel refuses (a lower {@code pipe-max-size}, root's pipes past the
+     * soft limit) the pipe keeps its size.
+     *
+     * @param pipe a FIFO opened for reading.
+     * @return the bytes added to its buffer, to hand to {@link #pipeReleased} when it is closed; 0 if none.
+     */
+    public static long growPipe(final FileDescriptor pipe) {
+        final int before = pipeSize(pipe);
+        final long extra = PIPE_SIZE - (long) before;
+        if (before <= 0 || extra <= 0) {
+            return 0;
+        }
+        if (GROWN.addAndGet(extra) > MAX_GROWN_BYTES) {
+            GROWN.addAndGet(-extra);
+            return 0;
+        }
+        if (fcntl(pipe.intValue(), F_SETPIPE_SZ, PIPE_SIZE) < 0) {
+            GROWN.addAndGet(-extra);
+            return 0;
+        }
+        return extra;
+    }
+
+    /** A FIFO grown by {@link #growPipe} is closed: its growth no longer counts against {@link #MAX_GROWN_BYTES}. */
+    public static void pipeReleased(final long grown) {
+        GROWN.addAndGet(-grown);
+    }
+
+    /** @return the bytes this process has added to FIFO buffers ({@link #growPipe}) and not released. */
+    public static long grownBytes() {
+        return GROWN.get();
     }
 
     /** @return the size of a pipe's buffer ({@code F_GETPIPE_SZ}), or -1 when it cannot be told. */

@@ -134,27 +134,45 @@ class FifoReaderTest {
         }
     }
 
-    /** A reader kept off the CPU does not block dockerd at 64 KiB: the FIFO takes a megabyte before it blocks. */
+    /** A reader kept off the CPU does not block dockerd at 64 KiB: a FIFO being read takes a megabyte. */
     @Test
-    void aFifoOpenedForReadingTakesAMegabyteWithoutAReader() throws Exception {
+    void aFifoBeingReadTakesAMegabyteBeforeItsWriterBlocks() throws Exception {
         final Path path = Fifo.make(dir.resolve("big"));
-        final io.netty.channel.unix.FileDescriptor fd = NativeFifo.openForReading(path);
-        try (FileChannel w = FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
-            assertEquals(NativeFifo.PIPE_SIZE, NativeFifo.pipeSize(fd));
-            final ByteBuffer b = ByteBuffer.allocate(NativeFifo.PIPE_SIZE);
-            final Thread writer = Thread.ofPlatform().start(() -> {
-                try {
-                    while (b.hasRemaining()) {
-                        w.write(b); // blocks when the pipe is full: nothing reads it here
-                    }
-                } catch (final IOException e) {
-                    // closed by the test
-                }
-            });
-            writer.join(TimeUnit.SECONDS.toMillis(20));
-            assertEquals(0, b.remaining(), "the whole megabyte went into the pipe with nobody reading");
+        final Collector c = new Collector();
+        final long grownBefore = NativeFifo.grownBytes();
+        try (FileChannel w = Fifo.openWriter(path)) {
+            final FifoReader.Handle h = reader.open(path, c);
+            assertEquals(NativeFifo.PIPE_SIZE, NativeFifo.pipeSize(((io.netty.channel.epoll.EpollIoHandle) h).fd()));
+            assertEquals(grownBefore + NativeFifo.PIPE_SIZE - 65536, NativeFifo.grownBytes());
+        }
+        assertTrue(c.ended.await(10, TimeUnit.SECONDS));
+        assertEquals(grownBefore, NativeFifo.grownBytes(), "given back when the FIFO is closed");
+    }
+
+    /** Linux counts pipe buffers per user: the growth is bounded, the FIFOs past it keep the kernel's size. */
+    @Test
+    void fifosAreGrownWithinABudgetAndTheRestKeepTheKernelsSize() throws Exception {
+        final List<io.netty.channel.unix.FileDescriptor> fds = new ArrayList<>();
+        final List<Long> grown = new ArrayList<>();
+        final List<FileChannel> writers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 24; i++) {
+                final Path path = Fifo.make(dir.resolve("b" + i));
+                final io.netty.channel.unix.FileDescriptor fd = NativeFifo.openForReading(path);
+                fds.add(fd);
+                writers.add(FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE));
+                grown.add(NativeFifo.growPipe(fd));
+            }
+            assertTrue(NativeFifo.grownBytes() <= NativeFifo.MAX_GROWN_BYTES, "bounded: " + NativeFifo.grownBytes());
+            assertEquals(NativeFifo.PIPE_SIZE, NativeFifo.pipeSize(fds.get(0)), "the first FIFOs are grown");
+            assertEquals(65536, NativeFifo.pipeSize(fds.get(23)), "past the budget a FIFO keeps 64 KiB");
+            assertEquals(0L, grown.get(23));
         } finally {
-            fd.close();
+            for (int i = 0; i < fds.size(); i++) {
+                writers.get(i).close();
+                fds.get(i).close();
+                NativeFifo.pipeReleased(grown.get(i));
+            }
         }
     }
 
