@@ -51,6 +51,7 @@ cp "$jar" "$rootfs/opt/nats-log-driver/nats-log-driver.jar"
   ldd "$rootfs/opt/java/bin/java"
   find "$rootfs/opt/java/lib" -name '*.so' -exec ldd {} \;
 } 2>/dev/null | awk '/=> \// {print $3} /^\s*\/.*ld-linux/ {print $1}' | sort -u | while read -r lib; do
+  case $lib in "$rootfs"/*) continue ;; esac # the runtime's own libraries (found through $ORIGIN) are in place
   [ -e "$lib" ] || fail "ldd names $lib but it is not there"
   cp -L --parents "$lib" "$rootfs/"
 done
