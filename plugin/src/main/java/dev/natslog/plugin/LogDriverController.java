@@ -11,6 +11,7 @@ import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Consumes;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Error;
+import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.json.JsonMapper;
@@ -101,6 +102,21 @@ final class LogDriverController implements ApplicationEventListener<ServerStartu
             LOG.warn("StopLogging with an unreadable body: {}", e.getMessage());
         }
         return ok();
+    }
+
+    /**
+     * This plugin's counters, for people rather than dockerd: plugin-wide and per live container (sent, dropped,
+     * waiting). {@code curl --unix-socket /run/docker/plugins/<plugin id>/nats.sock http://localhost/Stats}.
+     */
+    @Get("/Stats")
+    HttpResponse<byte[]> stats() {
+        return reply(Requests.StatsResponse.of(driver.stats()));
+    }
+
+    /** The same, as POST (every other endpoint of the socket is POST). */
+    @Post("/Stats")
+    HttpResponse<byte[]> statsByPost() {
+        return stats();
     }
 
     @Post("/LogDriver.ReadLogs")

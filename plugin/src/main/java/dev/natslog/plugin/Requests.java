@@ -65,4 +65,40 @@ final class Requests {
     @Serdeable
     record Capabilities(@JsonProperty("ReadLogs") boolean readLogs) {
     }
+
+    /** {@code /Stats} (this plugin's own, not dockerd's): {@link dev.natslog.core.stream.DriverStats}. */
+    @Serdeable
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+    record StatsResponse(
+        @JsonProperty("buffer_used_bytes") long bufferUsedBytes,
+        @JsonProperty("buffer_capacity_bytes") long bufferCapacityBytes,
+        @JsonProperty("connections") int connections,
+        @JsonProperty("sent") long sent,
+        @JsonProperty("dropped") long dropped,
+        @JsonProperty("streams") List<StreamStats> streams) {
+
+        static StatsResponse of(final dev.natslog.core.stream.DriverStats s) {
+            return new StatsResponse(s.bufferUsedBytes(), s.bufferCapacityBytes(), s.connections(), s.sent(),
+                s.dropped(), s.streams().stream().map(StreamStats::of).toList());
+        }
+    }
+
+    /** One live stream in {@link StatsResponse}. */
+    @Serdeable
+    record StreamStats(
+        @JsonProperty("container_id") String containerId,
+        @JsonProperty("container_name") String containerName,
+        @JsonProperty("subject") String subject,
+        @JsonProperty("sent") long sent,
+        @JsonProperty("sent_bytes") long sentBytes,
+        @JsonProperty("dropped") long dropped,
+        @JsonProperty("dropped_bytes") long droppedBytes,
+        @JsonProperty("waiting") long waiting,
+        @JsonProperty("corrupt_bytes_skipped") long corruptBytesSkipped) {
+
+        static StreamStats of(final dev.natslog.core.stream.DriverStats.Stream s) {
+            return new StreamStats(s.containerId(), s.containerName(), s.subject(), s.sent(), s.sentBytes(),
+                s.dropped(), s.droppedBytes(), s.waiting(), s.corruptBytesSkipped());
+        }
+    }
 }

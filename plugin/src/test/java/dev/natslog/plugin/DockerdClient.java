@@ -29,8 +29,17 @@ final class DockerdClient {
     }
 
     Reply post(final String method, final String body) throws IOException {
+        return request("POST", method, body);
+    }
+
+    /** A GET, as a person with curl would send it. */
+    Reply get(final String path) throws IOException {
+        return request("GET", path, "");
+    }
+
+    private Reply request(final String verb, final String method, final String body) throws IOException {
         final byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        final String head = "POST /" + method + " HTTP/1.1\r\nHost: \r\nUser-Agent: Go-http-client/1.1\r\n"
+        final String head = verb + " /" + method + " HTTP/1.1\r\nHost: \r\nUser-Agent: Go-http-client/1.1\r\n"
             + "Content-Length: " + b.length + "\r\nAccept: application/vnd.docker.plugins.v1.2+json\r\n"
             + "Accept-Encoding: gzip\r\n\r\n";
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -206,6 +206,47 @@ class PluginIT {
         }
     }
 
+    /** Users of log drivers ask for counters: sent, dropped and waiting, per container and in all. */
+    @Test
+    void statsCountWhatWasSentPerContainerAndInAll() throws Exception {
+        try (Connection c = Nats.connect(nats.url())) {
+            final Subscription sub = subscribe(c, "stats");
+            final String f = fifo("stats");
+            assertEquals("", dockerd.post("LogDriver.StartLogging",
+                DockerdClient.startBody(f, id(12), "counted", config("nats-subject", "stats"), "{}", "[]")).err());
+            for (int i = 0; i < 250; i++) {
+                write(writer(0), Frames.frame(Entry.of("stdout", i, "line " + i)));
+            }
+            assertEquals(250, receive(sub, 250, Duration.ofSeconds(10)).size());
+            JsonNode stats = dockerd.post("Stats", "").body();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (stats.get("sent").asLong() < 250 && System.nanoTime() < deadline) { // confirmed by a flush
+                Thread.sleep(20);
+                stats = dockerd.post("Stats", "").body();
+            }
+            assertEquals(250, stats.get("sent").asLong(), stats.toString());
+            assertEquals(0, stats.get("dropped").asLong());
+            assertEquals(1, stats.get("connections").asInt());
+            final JsonNode stream = stats.get("streams").get(0);
+            assertEquals(id(12), stream.get("container_id").asText());
+            assertEquals("counted", stream.get("container_name").asText());
+            assertEquals("stats", stream.get("subject").asText());
+            assertEquals(250, stream.get("sent").asLong());
+            assertEquals(0, stream.get("waiting").asLong());
+            assertTrue(stream.get("sent_bytes").asLong() > 250 * 100, stream.toString());
+
+            assertEquals("", dockerd.post("LogDriver.StopLogging", DockerdClient.stopBody(f)).err());
+            writer(0).close();
+            final long ended = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!stats.get("streams").isEmpty() && System.nanoTime() < ended) {
+                Thread.sleep(20);
+                stats = dockerd.get("Stats").body();
+            }
+            assertTrue(stats.get("streams").isEmpty(), "the ended stream is gone: " + stats);
+            assertEquals(250, stats.get("sent").asLong(), "its lines still count in all");
+        }
+    }
+
     @Test
     void malformedFramesDoNotKillThePlugin() throws Exception {
         try (Connection c = Nats.connect(nats.url())) {

@@ -320,6 +320,11 @@ public final class EventQueue {
         }
     }
 
+    /** @return lines waiting: queued, put back, or published and not yet confirmed. */
+    public synchronized long waiting() {
+        return (long) lines + retrySize + inflight;
+    }
+
     /** @return the resume offset of the last confirmed event. */
     public long confirmedResume() {
         return confirmedResume;

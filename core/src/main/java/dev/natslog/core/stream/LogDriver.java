@@ -7,6 +7,7 @@ import dev.natslog.core.docker.ContainerInfo;
 import dev.natslog.core.event.LogStreamCodec;
 import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.BufferBudget;
+import dev.natslog.core.nats.EventQueue;
 import dev.natslog.core.nats.NatsConnections;
 import dev.natslog.core.nats.SharedConnection;
 import io.netty.buffer.ByteBuf;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -66,6 +68,9 @@ public final class LogDriver implements AutoCloseable {
     /** FIFOs being drained by the null plugin ({@link DriverConfig#drainOnly()}). */
     private final Map<String, FifoReader.Handle> drained = new ConcurrentHashMap<>();
     private volatile boolean closing;
+    /** Counters of the streams that ended, for {@link #stats()}. */
+    private final java.util.concurrent.atomic.AtomicLong endedSent = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong endedDropped = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param config the process-wide settings.
@@ -218,6 +223,21 @@ public final class LogDriver implements AutoCloseable {
         return reopened;
     }
 
+    /** @return the counters of the plugin and of each live stream, now. */
+    public DriverStats stats() {
+        final List<DriverStats.Stream> live = new java.util.ArrayList<>();
+        long sent = endedSent.get();
+        long dropped = endedDropped.get();
+        for (final LogStream s : streamsForTest()) {
+            final EventQueue q = s.queue;
+            live.add(new DriverStats.Stream(s.info.fullId(), s.info.name(), s.settings.subject(), q.sent(), q.sentBytes(),
+                q.dropped(), q.droppedBytes(), q.waiting(), s.codec.decoder().bytesSkipped()));
+            sent += q.sent();
+            dropped += q.dropped();
+        }
+        return new DriverStats(budget.used(), budget.capacity(), connections.size(), sent, dropped, live);
+    }
+
     /** @return streams being read or drained now. */
     public int liveStreams() {
         return streams.size();
@@ -285,6 +305,8 @@ public final class LogDriver implements AutoCloseable {
             stream.journal.delete();
         }
         report(stream);
+        endedSent.addAndGet(stream.queue.sent());
+        endedDropped.addAndGet(stream.queue.dropped());
         LOG.info("stream ended: container {}: {} lines ({} bytes) sent, {} dropped, {} corrupt bytes skipped",
             stream.name(), stream.queue.sent(), stream.queue.sentBytes(), stream.queue.dropped(),
             stream.codec.decoder().bytesSkipped());

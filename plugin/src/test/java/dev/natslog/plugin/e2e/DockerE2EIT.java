@@ -493,6 +493,14 @@ class DockerE2EIT {
                 }
                 Thread.sleep(200);
             }
+            // and its counters say so, on the socket dockerd talks to, as README's curl asks them
+            // (dockerd keeps plugin sockets in /run/docker/plugins/<id> whatever its --exec-root)
+            final Path socketDir = Path.of("/run/docker/plugins", pluginId);
+            final DockerEngine.Result stats = engine.run(List.of("timeout", "-k", "5", "10", "curl", "-sS",
+                "--unix-socket", "nats.sock", "http://localhost/Stats"), socketDir);
+            assertEquals(0, stats.exit(), stats.all());
+            final JsonNode counters = new ObjectMapper().readTree(stats.out());
+            assertTrue(counters.get("dropped").asLong() > 0, "the drops are counted: " + stats.out());
         } finally {
             docker(60, "plugin", "disable", "-f", PLUGIN);
             docker(30, "plugin", "set", PLUGIN, "NATS_BUFFER_SIZE=32m");
