@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The whole per-line path: one 64 KiB FIFO read of frames → decoded in place → JSON events. Times are per read;
  * divide by {@code lines} (printed in the setup) for per-line figures, or use {@code -prof gc} for B/op per read.
+ * {@link StagesBenchmark} measures decoding, encoding and partial-line reassembly one by one.
  *
  * <ul>
  *   <li>{@code natsLogDriver}: core's codec, producing the one {@code byte[]} per event handed to jnats.</li>
