@@ -2,9 +2,17 @@ package dev.natslog.core.event;
 
 import org.junit.jupiter.api.Test;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class JsonStringTest {
@@ -25,5 +33,82 @@ class JsonStringTest {
                 }
             }
         }
+    }
+
+    /**
+     * Both writers against the plainest possible reference — the JDK's UTF-8 decoding, then one char at a time —
+     * on text made of runs: long and short plain ASCII (the word-at-a-time paths), escapes, valid and invalid
+     * UTF-8, at every alignment of source and destination.
+     */
+    @Test
+    void bothWritersAgreeWithTheJdkDecoderAndASimpleEscaperOnRunsOfEveryKind() {
+        final Random r = new Random(24);
+        for (int i = 0; i < 20_000; i++) {
+            final byte[] text = runs(r, r.nextInt(i % 100 == 0 ? 5000 : 120));
+            final byte[] expected = reference(text);
+            final int srcOffset = r.nextInt(9);
+            final int dstOffset = r.nextInt(9);
+            final byte[] src = new byte[srcOffset + text.length];
+            System.arraycopy(text, 0, src, srcOffset, text.length);
+            final ByteBuf buf = Unpooled.wrappedBuffer(src);
+            final byte[] dst = new byte[dstOffset + JsonString.requiredCapacity(text.length) + 1];
+            final int end = JsonString.write(buf, srcOffset, text.length, dst, dstOffset);
+            assertArrayEquals(expected, Arrays.copyOfRange(dst, dstOffset, end), "ByteBuf writer, case " + i);
+            final byte[] dst2 = new byte[dstOffset + JsonString.requiredCapacity(text.length) + 1];
+            final int end2 = JsonString.write(src, srcOffset, text.length, dst2, dstOffset);
+            assertArrayEquals(expected, Arrays.copyOfRange(dst2, dstOffset, end2), "array writer, case " + i);
+        }
+    }
+
+    private static byte[] runs(final Random r, final int length) {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (out.size() < length) {
+            switch (r.nextInt(7)) {
+                case 0, 1 -> { // a run of plain ASCII, often longer than a word
+                    final int n = 1 + r.nextInt(r.nextBoolean() ? 40 : 7);
+                    for (int k = 0; k < n; k++) {
+                        final int c = 0x20 + r.nextInt(0x5F);
+                        out.write(c == '"' || c == '\\' ? 'z' : c);
+                    }
+                }
+                case 2 -> out.write("\"\\\n\r\t\b\f".charAt(r.nextInt(7)));
+                case 3 -> out.write(r.nextInt(0x20));
+                case 4 -> out.writeBytes(new String(Character.toChars(new int[] {0xE9, 0x65E5, 0x1F600, 0x7FF, 0x800,
+                    0xFFFD, 0x10FFFF, 0xD7FF, 0xE000}[r.nextInt(9)])).getBytes(StandardCharsets.UTF_8));
+                case 5 -> { // invalid: stray, truncated, overlong, surrogate, too high
+                    final byte[][] bad = {{(byte) 0x80}, {(byte) 0xC3}, {(byte) 0xE6, (byte) 0x97}, {(byte) 0xC0, (byte) 0xAF},
+                        {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+                        {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, {(byte) 0xFF}};
+                    out.writeBytes(bad[r.nextInt(bad.length)]);
+                }
+                default -> out.writeBytes("\u00e9t\u00e9 ".getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] reference(final byte[] text) {
+        final String s = new String(text, StandardCharsets.UTF_8);
+        final StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            final char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '\b' -> b.append("\\b");
+                case '\f' -> b.append("\\f");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 }
