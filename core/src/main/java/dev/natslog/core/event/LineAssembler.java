@@ -162,7 +162,8 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
             free = oldest;
         }
         final ByteBuf buf = e.buffer();
-        free.start(allocator, legacy, buf, e.sourceOffset(), e.sourceLength(), keyOffset, keyLength, e.timeNano());
+        free.start(allocator, legacy, buf, e.sourceOffset(), e.sourceLength(), keyOffset, keyLength, e.timeNano(),
+            e.lineLength());
         free.startOffset = e.frameStart();
         // chunks before this one were never seen (e.g. the plugin restarted mid-line): it cannot be whole
         free.cut = !legacy && e.partialOrdinal() > 1;
@@ -236,7 +237,7 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
 
         void start(final ByteBufAllocator allocator, final boolean legacy, final ByteBuf buf,
                    final int sourceOffset, final int sourceLength, final int keyOffset, final int keyLength,
-                   final long timeNano) {
+                   final long timeNano, final int firstChunkLength) {
             this.active = true;
             this.legacy = legacy;
             this.cut = false;
@@ -244,7 +245,9 @@ public final class LineAssembler implements FrameDecoder.Handler, AutoCloseable 
             this.meta.writeBytes(buf, sourceOffset, sourceLength).writeBytes(buf, keyOffset, keyLength);
             this.sourceLength = sourceLength;
             this.keyLength = keyLength;
-            this.data = allocator.heapBuffer(32 * 1024);
+            // room for two chunks: dockerd's 16 KiB ones take 32 KiB at once, short ones (a writer that flushes
+            // mid-line) no more than they need; the buffer grows by doubling past that
+            this.data = allocator.heapBuffer(Math.min(32 * 1024, Math.max(256, 2 * firstChunkLength)));
             this.timeNano = timeNano;
             this.lastOrdinal = 0;
         }
