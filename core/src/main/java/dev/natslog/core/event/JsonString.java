@@ -31,6 +31,28 @@ public final class JsonString {
 
     private static final java.lang.invoke.VarHandle LONGS =
         java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    /** Runs of plain bytes shorter than this are copied byte by byte in {@link #rewrite}, longer ones in bulk. */
+    private static final int SHORT_RUN = 16;
+    /**
+     * For each ASCII byte, the second byte of its escape: {@code "} {@code \} {@code n r t b f} for the short ones,
+     * {@code u} for the other control characters (written as backslash, u, 0, 0 and two hex digits), 0 for a byte
+     * written as it is.
+     */
+    private static final byte[] ESCAPE = new byte[128];
+
+    static {
+        for (int c = 0; c < 0x20; c++) {
+            ESCAPE[c] = 'u';
+        }
+        ESCAPE['\n'] = 'n';
+        ESCAPE['\r'] = 'r';
+        ESCAPE['\t'] = 't';
+        ESCAPE['\b'] = 'b';
+        ESCAPE['\f'] = 'f';
+        ESCAPE['"'] = '"';
+        ESCAPE['\\'] = '\\';
+    }
+
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
 
@@ -117,32 +139,8 @@ public final class JsonString {
         int in = spare;
         int out = from;
         while (in < inEnd) {
-            // a run of bytes that need nothing is copied in bulk
-            int run = in;
-            while (run < inEnd) {
-                final byte b = dst[run];
-                if (b < 0x20 || b == '"' || b == '\\') {
-                    break;
-                }
-                run++;
-            }
-            if (run > in) {
-                System.arraycopy(dst, in, dst, out, run - in);
-                out += run - in;
-                in = run;
-                if (in == inEnd) {
-                    break;
-                }
-            }
             final byte b = dst[in];
-            if (b == '"' || b == '\\') {
-                dst[out++] = '\\';
-                dst[out++] = b;
-                in++;
-            } else if (b >= 0) {
-                out = writeControl(b, dst, out);
-                in++;
-            } else {
+            if (b < 0) {
                 final int len = validSequenceLength(dst, in, inEnd);
                 if (len > 0) {
                     for (int k = 0; k < len; k++) {
@@ -154,29 +152,40 @@ public final class JsonString {
                     dst[out++] = REPLACEMENT_2;
                     in += -len;
                 }
+                continue;
+            }
+            final byte escape = ESCAPE[b];
+            if (0 != escape) { // the kind of escape comes from the table, not from a branch per kind
+                dst[out] = '\\';
+                dst[out + 1] = escape;
+                if ('u' == escape) {
+                    dst[out + 2] = '0';
+                    dst[out + 3] = '0';
+                    dst[out + 4] = HEX[b >> 4];
+                    dst[out + 5] = HEX[b & 0xF];
+                    out += 6;
+                } else {
+                    out += 2;
+                }
+                in++;
+                continue;
+            }
+            // a run of bytes that need nothing: short ones byte by byte, long ones in bulk
+            int run = in + 1;
+            while (run < inEnd && dst[run] >= 0 && 0 == ESCAPE[dst[run]]) {
+                run++;
+            }
+            if (run - in < SHORT_RUN) {
+                while (in < run) {
+                    dst[out++] = dst[in++];
+                }
+            } else {
+                System.arraycopy(dst, in, dst, out, run - in);
+                out += run - in;
+                in = run;
             }
         }
         return out;
-    }
-
-    private static int writeControl(final byte b, final byte[] dst, final int pos) {
-        int p = pos;
-        dst[p++] = '\\';
-        switch (b) {
-            case '\n' -> dst[p++] = 'n';
-            case '\r' -> dst[p++] = 'r';
-            case '\t' -> dst[p++] = 't';
-            case '\b' -> dst[p++] = 'b';
-            case '\f' -> dst[p++] = 'f';
-            default -> {
-                dst[p++] = 'u';
-                dst[p++] = '0';
-                dst[p++] = '0';
-                dst[p++] = HEX[b >> 4];
-                dst[p++] = HEX[b & 0xF];
-            }
-        }
-        return p;
     }
 
     /**
