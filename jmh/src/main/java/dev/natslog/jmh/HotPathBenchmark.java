@@ -2,14 +2,11 @@ package dev.natslog.jmh;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.DescriptorProtos.DescriptorProto;
-import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
-import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.ByteString;
+import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LineAssembler;
 import dev.natslog.core.event.LogStreamCodec;
 import dev.natslog.core.frame.LogEntryLayout;
@@ -76,7 +73,7 @@ public class HotPathBenchmark {
     private FieldDescriptor timeNano;
     private FieldDescriptor line;
     private final ObjectMapper jackson = new ObjectMapper();
-    private final Map<String, String> meta = new LinkedHashMap<>();
+    private final Map<String, String> meta = Baseline.metadata();
 
     @Setup(Level.Trial)
     public void setUp(final Blackhole bh) throws Exception {
@@ -84,36 +81,16 @@ public class HotPathBenchmark {
         fifo = Lines.fifoRead(lineSize, kind);
         lines = Lines.count(fifo);
         read = PooledByteBufAllocator.DEFAULT.directBuffer(fifo.length);
-        final byte[] prefix = ("{\"container_id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
-            + "\"container_name\":\"web\",\"image_id\":\"sha256:3650cccccccccccccccccccccccccccccccccccccccccccc"
-            + "cccccccccccccccc6cc\",\"image_name\":\"nginx:1.27\",\"hostname\":\"h1\",\"tag\":\"0123456789ab\",")
-            .getBytes();
+        final byte[] prefix = JsonEventEncoder.renderPrefix(meta);
         codec = new LogStreamCodec(PooledByteBufAllocator.DEFAULT, prefix, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH,
             LineAssembler.DEFAULT_MAX_LINE_LENGTH, (event, resume) -> bh.consume(event));
         inPlace = LogStreamCodec.inPlaceForBenchmarks(PooledByteBufAllocator.DEFAULT, prefix, bh::consume);
 
-        final FileDescriptorProto file = FileDescriptorProto.newBuilder().setName("entry.proto").setSyntax("proto3")
-            .addMessageType(DescriptorProto.newBuilder().setName("LogEntry")
-                .addField(field("source", 1, FieldDescriptorProto.Type.TYPE_STRING))
-                .addField(field("time_nano", 2, FieldDescriptorProto.Type.TYPE_INT64))
-                .addField(field("line", 3, FieldDescriptorProto.Type.TYPE_BYTES))
-                .addField(field("partial", 4, FieldDescriptorProto.Type.TYPE_BOOL)))
-            .build();
-        logEntry = FileDescriptor.buildFrom(file, new FileDescriptor[0]).findMessageTypeByName("LogEntry");
+        logEntry = Baseline.LOG_ENTRY;
         source = logEntry.findFieldByName("source");
         timeNano = logEntry.findFieldByName("time_nano");
         line = logEntry.findFieldByName("line");
-        meta.put("container_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-        meta.put("container_name", "web");
-        meta.put("image_id", "sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc");
-        meta.put("image_name", "nginx:1.27");
-        meta.put("hostname", "h1");
-        meta.put("tag", "0123456789ab");
         System.out.println("\nlines per 64 KiB read: " + lines);
-    }
-
-    private static FieldDescriptorProto field(final String name, final int number, final FieldDescriptorProto.Type type) {
-        return FieldDescriptorProto.newBuilder().setName(name).setNumber(number).setType(type).build();
     }
 
     @TearDown(Level.Trial)

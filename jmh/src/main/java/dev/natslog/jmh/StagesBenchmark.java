@@ -4,12 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.DescriptorProtos.DescriptorProto;
-import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
-import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.DynamicMessage;
 import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LineAssembler;
@@ -106,7 +102,7 @@ public class StagesBenchmark {
     private FieldDescriptor metadataLast;
     private FieldDescriptor metadataId;
     private final ObjectMapper jackson = new ObjectMapper();
-    private final Map<String, String> meta = new LinkedHashMap<>();
+    private final Map<String, String> meta = Baseline.metadata();
 
     @Setup(Level.Trial)
     public void setUp(final Blackhole bh) throws Exception {
@@ -142,12 +138,6 @@ public class StagesBenchmark {
             timeNano[i] = f[4];
             texts[i] = read.toString(textOffset[i], textLength[i], StandardCharsets.UTF_8);
         }
-        meta.put("container_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-        meta.put("container_name", "web");
-        meta.put("image_id", "sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc");
-        meta.put("image_name", "nginx:1.27");
-        meta.put("hostname", "h1");
-        meta.put("tag", "0123456789ab");
         encoder = new JsonEventEncoder(JsonEventEncoder.renderPrefix(meta), PooledByteBufAllocator.DEFAULT);
 
         chunked = chunkedRead(lineSize, kind);
@@ -157,37 +147,16 @@ public class StagesBenchmark {
         reassembler = new FrameDecoder(PooledByteBufAllocator.DEFAULT, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH,
             assembler);
 
-        final FileDescriptorProto file = FileDescriptorProto.newBuilder().setName("entry.proto").setSyntax("proto3")
-            .addMessageType(DescriptorProto.newBuilder().setName("PartialLogEntryMetadata")
-                .addField(field("last", 1, FieldDescriptorProto.Type.TYPE_BOOL, null))
-                .addField(field("id", 2, FieldDescriptorProto.Type.TYPE_STRING, null))
-                .addField(field("ordinal", 3, FieldDescriptorProto.Type.TYPE_INT32, null)))
-            .addMessageType(DescriptorProto.newBuilder().setName("LogEntry")
-                .addField(field("source", 1, FieldDescriptorProto.Type.TYPE_STRING, null))
-                .addField(field("time_nano", 2, FieldDescriptorProto.Type.TYPE_INT64, null))
-                .addField(field("line", 3, FieldDescriptorProto.Type.TYPE_BYTES, null))
-                .addField(field("partial", 4, FieldDescriptorProto.Type.TYPE_BOOL, null))
-                .addField(field("partial_log_metadata", 5, FieldDescriptorProto.Type.TYPE_MESSAGE,
-                    ".PartialLogEntryMetadata")))
-            .build();
-        final FileDescriptor fd = FileDescriptor.buildFrom(file, new FileDescriptor[0]);
-        logEntry = fd.findMessageTypeByName("LogEntry");
+        logEntry = Baseline.LOG_ENTRY;
         source = logEntry.findFieldByName("source");
         time = logEntry.findFieldByName("time_nano");
         text = logEntry.findFieldByName("line");
         metadata = logEntry.findFieldByName("partial_log_metadata");
-        final Descriptor m = fd.findMessageTypeByName("PartialLogEntryMetadata");
+        final Descriptor m = Baseline.PARTIAL_METADATA;
         metadataLast = m.findFieldByName("last");
         metadataId = m.findFieldByName("id");
         System.out.println("\nlines per 64 KiB read: " + lines + "; whole lines per 64 KiB read of partial chunks: "
             + Lines.count(chunked) / CHUNKS_PER_LINE);
-    }
-
-    private static FieldDescriptorProto field(final String name, final int number, final FieldDescriptorProto.Type type,
-                                              final String typeName) {
-        final FieldDescriptorProto.Builder b = FieldDescriptorProto.newBuilder().setName(name).setNumber(number)
-            .setType(type);
-        return null == typeName ? b.build() : b.setTypeName(typeName).build();
     }
 
     /** Lines of {@code size} bytes, each cut into {@link #CHUNKS_PER_LINE} partial chunks, filling up to 64 KiB. */
