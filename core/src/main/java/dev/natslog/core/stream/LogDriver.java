@@ -314,7 +314,10 @@ public final class LogDriver implements AutoCloseable {
         connections.release(stream.connection);
     }
 
-    /** Persists confirmations of streams that are idle (a busy stream checkpoints on every read). */
+    /**
+     * Persists resume offsets that moved without a flush (lines dropped while nothing waited); the publisher persists
+     * the others after each flush. See {@link #CHECKPOINT_INTERVAL}.
+     */
     private void checkpoint() {
         for (final CompletableFuture<LogStream> f : streams.values()) {
             if (f.isDone() && !f.isCompletedExceptionally()) {
