@@ -2,7 +2,9 @@ package dev.natslog.core.event;
 
 import io.netty.buffer.ByteBuf;
 
-import java.nio.charset.StandardCharsets;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * Writes bytes as the contents of a JSON string, straight into a {@code byte[]}.
@@ -16,41 +18,117 @@ import java.nio.charset.StandardCharsets;
  *   output is always valid UTF-8 JSON.</li>
  * </ul>
  *
- * <p><b>Allocation:</b> none. The fast path copies the source in one bulk {@code getBytes} and then only
- * checks it in place; at the first byte that needs work, the unchecked rest is moved past the worst-case output
- * and rewritten from there. Worst case output is {@link #MAX_EXPANSION} bytes per input byte.
+ * <p><b>How:</b> the source is copied in one bulk {@code getBytes} and then checked in place — eight bytes at a
+ * time while they are plain ASCII, otherwise one byte at a time through a shift-based UTF-8 automaton
+ * ({@link #VALIDATE}: one table load and one shift per byte, no branch per kind of character). Text that needs
+ * nothing (most log lines, and valid UTF-8) is done then. At the first block with a byte to escape or an invalid
+ * sequence, the unchecked rest is moved past the worst-case output and rewritten from there: each byte stores
+ * its whole output — itself, or its escape — as one 8-byte word from {@link #EMIT} and advances by the length
+ * kept in that word's top byte, so escape-heavy text costs no unpredictable branch either; the automaton runs
+ * alongside, and only an invalid sequence leaves the straight path.
+ *
+ * <p><b>Allocation:</b> none. Worst case output is {@link #MAX_EXPANSION} bytes per input byte; the 8-byte
+ * stores may write up to {@link Long#BYTES} bytes of garbage past the returned end, inside
+ * {@link #requiredCapacity(int)}.
  */
 public final class JsonString {
     /** Most bytes written for one input byte ({@code \}{@code u001f}). */
     public static final int MAX_EXPANSION = 6;
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-    private static final byte REPLACEMENT_0 = (byte) 0xEF;
-    private static final byte REPLACEMENT_1 = (byte) 0xBF;
-    private static final byte REPLACEMENT_2 = (byte) 0xBD;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private static final java.lang.invoke.VarHandle LONGS =
-        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    /** Runs of plain bytes shorter than this are copied byte by byte in {@link #rewrite}, longer ones in bulk. */
-    private static final int SHORT_RUN = 16;
-    /**
-     * For each ASCII byte, the second byte of its escape: {@code "} {@code \} {@code n r t b f} for the short ones,
-     * {@code u} for the other control characters (written as backslash, u, 0, 0 and two hex digits), 0 for a byte
-     * written as it is.
+    /*
+     * The UTF-8 automaton, shift-based: each state is a multiple of 6, and the next state after byte b is
+     * (TABLE[b] >>> state) & 63. ERROR is absorbing, so a block of bytes needs one test at its end.
      */
-    private static final byte[] ESCAPE = new byte[128];
+    private static final int ACCEPT = 0;
+    private static final int ERROR = 6;
+    /** Waiting for 1, 2 or 3 continuation bytes (0x80..0xBF). */
+    private static final int TAIL1 = 12;
+    private static final int TAIL2 = 18;
+    private static final int TAIL3 = 24;
+    /** After E0 (next A0..BF: no overlong form), ED (next 80..9F: no surrogate), F0 (90..BF), F4 (80..8F). */
+    private static final int AFTER_E0 = 30;
+    private static final int AFTER_ED = 36;
+    private static final int AFTER_F0 = 42;
+    private static final int AFTER_F4 = 48;
+    private static final int[] STATES = {ACCEPT, ERROR, TAIL1, TAIL2, TAIL3, AFTER_E0, AFTER_ED, AFTER_F0, AFTER_F4};
+
+    /** The automaton for rewriting: ASCII that needs an escape is fine (EMIT escapes it). */
+    private static final long[] UTF8 = new long[256];
+    /** The automaton for checking in place: ASCII that needs an escape is an error, like invalid UTF-8. */
+    private static final long[] VALIDATE = new long[256];
+    /**
+     * For each byte, its output as a little-endian word — the byte itself, or its escape ({@code \"}, {@code \\},
+     * {@code \n} …, {@code \}{@code u00XX}) — with the output's length in the top byte.
+     */
+    private static final long[] EMIT = new long[256];
 
     static {
-        for (int c = 0; c < 0x20; c++) {
-            ESCAPE[c] = 'u';
+        for (int b = 0; b < 256; b++) {
+            for (final int state : STATES) {
+                UTF8[b] |= (long) next(state, b) << state;
+            }
+            VALIDATE[b] = UTF8[b];
+            final byte[] out = escape(b);
+            if (out.length > 1) {
+                VALIDATE[b] = (long) ERROR << ACCEPT | (VALIDATE[b] & ~63L);
+            }
+            long word = (long) out.length << 56;
+            for (int k = 0; k < out.length; k++) {
+                word |= (long) (out[k] & 0xFF) << (8 * k);
+            }
+            EMIT[b] = word;
         }
-        ESCAPE['\n'] = 'n';
-        ESCAPE['\r'] = 'r';
-        ESCAPE['\t'] = 't';
-        ESCAPE['\b'] = 'b';
-        ESCAPE['\f'] = 'f';
-        ESCAPE['"'] = '"';
-        ESCAPE['\\'] = '\\';
+    }
+
+    private static int next(final int state, final int b) {
+        final boolean continuation = b >= 0x80 && b <= 0xBF;
+        return switch (state) {
+            case ACCEPT -> {
+                if (b < 0x80) {
+                    yield ACCEPT;
+                } else if (b >= 0xC2 && b <= 0xDF) {
+                    yield TAIL1;
+                } else if (b == 0xE0) {
+                    yield AFTER_E0;
+                } else if (b == 0xED) {
+                    yield AFTER_ED;
+                } else if (b >= 0xE1 && b <= 0xEF) {
+                    yield TAIL2;
+                } else if (b == 0xF0) {
+                    yield AFTER_F0;
+                } else if (b == 0xF4) {
+                    yield AFTER_F4;
+                } else if (b >= 0xF1 && b <= 0xF3) {
+                    yield TAIL3;
+                }
+                yield ERROR; // a continuation byte without a lead, C0, C1, F5..FF
+            }
+            case TAIL1 -> continuation ? ACCEPT : ERROR;
+            case TAIL2 -> continuation ? TAIL1 : ERROR;
+            case TAIL3 -> continuation ? TAIL2 : ERROR;
+            case AFTER_E0 -> b >= 0xA0 && b <= 0xBF ? TAIL1 : ERROR;
+            case AFTER_ED -> b >= 0x80 && b <= 0x9F ? TAIL1 : ERROR;
+            case AFTER_F0 -> b >= 0x90 && b <= 0xBF ? TAIL2 : ERROR;
+            case AFTER_F4 -> b >= 0x80 && b <= 0x8F ? TAIL2 : ERROR;
+            default -> ERROR;
+        };
+    }
+
+    private static byte[] escape(final int b) {
+        return switch (b) {
+            case '"' -> new byte[] {'\\', '"'};
+            case '\\' -> new byte[] {'\\', '\\'};
+            case '\n' -> new byte[] {'\\', 'n'};
+            case '\r' -> new byte[] {'\\', 'r'};
+            case '\t' -> new byte[] {'\\', 't'};
+            case '\b' -> new byte[] {'\\', 'b'};
+            case '\f' -> new byte[] {'\\', 'f'};
+            default -> b < 0x20
+                ? new byte[] {'\\', 'u', '0', '0', (byte) Character.forDigit(b >> 4, 16), (byte) Character.forDigit(b & 0xF, 16)}
+                : new byte[] {(byte) b};
+        };
     }
 
     private static final long ONES = 0x0101010101010101L;
@@ -75,11 +153,11 @@ public final class JsonString {
 
     /**
      * @param length of the input.
-     * @return bytes that {@link #write} needs free in {@code dst} from {@code pos}: the worst-case output plus
-     * the room used to hold unchecked input.
+     * @return bytes that {@link #write} needs free in {@code dst} from {@code pos}: the worst-case output, the
+     * room used to hold unchecked input, and one word of slack for the 8-byte stores.
      */
     public static int requiredCapacity(final int length) {
-        return (MAX_EXPANSION + 1) * length;
+        return (MAX_EXPANSION + 1) * length + Long.BYTES;
     }
 
     /**
@@ -100,19 +178,25 @@ public final class JsonString {
         while (i + Long.BYTES <= end && isPlainAscii((long) LONGS.get(dst, i))) {
             i += Long.BYTES;
         }
+        int state = ACCEPT;
         while (i < end) {
-            final byte b = dst[i];
-            if (b >= 0x20 && b != '"' && b != '\\') {
-                i++;
-            } else if (b < 0) {
-                final int n = validSequenceLength(dst, i, end);
-                if (n <= 0) {
-                    return rewrite(dst, i, end, pos + MAX_EXPANSION * length);
-                }
-                i += n;
-            } else {
-                return rewrite(dst, i, end, pos + MAX_EXPANSION * length);
+            final int blockStart = i;
+            final int stateAtStart = state;
+            if (ACCEPT == state && i + Long.BYTES <= end && isPlainAscii((long) LONGS.get(dst, i))) {
+                i += Long.BYTES;
+                continue;
             }
+            final int stop = Math.min(i + Long.BYTES, end);
+            while (i < stop) {
+                state = (int) (VALIDATE[dst[i] & 0xFF] >>> state) & 63;
+                i++;
+            }
+            if (ERROR == state) {
+                return rewrite(dst, characterStart(dst, blockStart, stateAtStart), end, spare(pos, length));
+            }
+        }
+        if (ACCEPT != state) { // the text ends inside a sequence
+            return rewrite(dst, characterStart(dst, end, state), end, spare(pos, length));
         }
         return end;
     }
@@ -125,12 +209,32 @@ public final class JsonString {
      */
     public static int write(final byte[] src, final int offset, final int length, final byte[] dst, final int pos) {
         System.arraycopy(src, offset, dst, pos, length);
-        return rewrite(dst, pos, pos + length, pos + MAX_EXPANSION * length);
+        return rewrite(dst, pos, pos + length, spare(pos, length));
+    }
+
+    /** Where the unchecked input is moved: past the worst-case output and a word, so no store reaches unread input. */
+    private static int spare(final int pos, final int length) {
+        return pos + MAX_EXPANSION * length + Long.BYTES;
     }
 
     /**
-     * Escapes {@code dst[from, end)} in place: moves it to {@code spare} (beyond the worst-case output), then
-     * writes the escaped bytes back from {@code from}.
+     * @return {@code at} if the automaton was between characters there ({@code state} is {@link #ACCEPT}); otherwise
+     *     the lead byte of the character it was inside of, a valid prefix, at most 3 bytes back.
+     */
+    private static int characterStart(final byte[] a, final int at, final int state) {
+        if (ACCEPT == state) {
+            return at;
+        }
+        int i = at - 1;
+        while ((a[i] & 0xC0) == 0x80) {
+            i--;
+        }
+        return i;
+    }
+
+    /**
+     * Escapes {@code dst[from, end)} in place: moves it to {@code spare}, then writes the escaped bytes back from
+     * {@code from}, starting between two characters.
      */
     private static int rewrite(final byte[] dst, final int from, final int end, final int spare) {
         final int n = end - from;
@@ -138,54 +242,59 @@ public final class JsonString {
         final int inEnd = spare + n;
         int in = spare;
         int out = from;
+        int state = ACCEPT;
+        int sequenceStart = in;
         while (in < inEnd) {
-            final byte b = dst[in];
-            if (b < 0) {
-                final int len = validSequenceLength(dst, in, inEnd);
-                if (len > 0) {
-                    for (int k = 0; k < len; k++) {
-                        dst[out++] = dst[in++];
-                    }
-                } else {
-                    dst[out++] = REPLACEMENT_0;
-                    dst[out++] = REPLACEMENT_1;
-                    dst[out++] = REPLACEMENT_2;
-                    in += -len;
+            if (ACCEPT == state && in + Long.BYTES <= inEnd) {
+                final long word = (long) LONGS.get(dst, in);
+                if (isPlainAscii(word)) {
+                    LONGS.set(dst, out, word);
+                    in += Long.BYTES;
+                    out += Long.BYTES;
+                    continue;
                 }
-                continue;
             }
-            final byte escape = ESCAPE[b];
-            if (0 != escape) { // the kind of escape comes from the table, not from a branch per kind
-                dst[out] = '\\';
-                dst[out + 1] = escape;
-                if ('u' == escape) {
-                    dst[out + 2] = '0';
-                    dst[out + 3] = '0';
-                    dst[out + 4] = HEX[b >> 4];
-                    dst[out + 5] = HEX[b & 0xF];
-                    out += 6;
-                } else {
-                    out += 2;
-                }
+            final int stop = Math.min(in + Long.BYTES, inEnd);
+            while (in < stop) {
+                final int b = dst[in] & 0xFF;
+                final long emit = EMIT[b];
+                LONGS.set(dst, out, emit);
+                out += (int) (emit >>> 56);
+                sequenceStart = ACCEPT == state ? in : sequenceStart;
+                state = (int) (UTF8[b] >>> state) & 63;
                 in++;
-                continue;
-            }
-            // a run of bytes that need nothing: short ones byte by byte, long ones in bulk
-            int run = in + 1;
-            while (run < inEnd && dst[run] >= 0 && 0 == ESCAPE[dst[run]]) {
-                run++;
-            }
-            if (run - in < SHORT_RUN) {
-                while (in < run) {
-                    dst[out++] = dst[in++];
+                if (ERROR == state) {
+                    // back to the output of the sequence's start: the bytes before this one were copied as they
+                    // are, this one wrote its emit
+                    out -= (int) (emit >>> 56) + (in - 1 - sequenceStart);
+                    in = sequenceStart + replaceInvalid(dst, sequenceStart, inEnd, out);
+                    out += 3;
+                    state = ACCEPT;
+                    break;
                 }
-            } else {
-                System.arraycopy(dst, in, dst, out, run - in);
-                out += run - in;
-                in = run;
             }
         }
+        if (ACCEPT != state) { // the text ends inside a sequence: its valid prefix, copied, is one U+FFFD
+            out = writeReplacement(dst, out - (inEnd - sequenceStart));
+        }
         return out;
+    }
+
+    /**
+     * Writes one U+FFFD at {@code out} for the maximal invalid subpart that starts at {@code at}.
+     *
+     * @return its length.
+     */
+    private static int replaceInvalid(final byte[] dst, final int at, final int inEnd, final int out) {
+        writeReplacement(dst, out);
+        return -validSequenceLength(dst, at, inEnd);
+    }
+
+    private static int writeReplacement(final byte[] dst, final int out) {
+        dst[out] = (byte) 0xEF;
+        dst[out + 1] = (byte) 0xBF;
+        dst[out + 2] = (byte) 0xBD;
+        return out + 3;
     }
 
     /**

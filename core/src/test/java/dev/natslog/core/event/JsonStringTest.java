@@ -35,6 +35,60 @@ class JsonStringTest {
         }
     }
 
+    /** Bytes at the edges of every class the UTF-8 automaton and the escape table tell apart. */
+    private static final int[] EDGES = {0x00, 0x01, 0x0A, 0x1F, 0x20, 0x22, 0x41, 0x5C, 0x7F, 0x80, 0x8F, 0x90, 0x9F,
+        0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+
+    /**
+     * Every sequence of up to four edge bytes, alone, at the end of a line and across the 8-byte blocks of both
+     * passes (after 0 to 9 plain bytes, with plain bytes after it), written into a destination of exactly
+     * {@link JsonString#requiredCapacity} bytes: the automaton, the escape table and the replacement of invalid
+     * subparts against the JDK's decoder, one byte at a time.
+     */
+    @Test
+    void everySequenceOfEdgeBytesAgreesWithTheJdkDecoderWhereverItFalls() {
+        final int n = EDGES.length;
+        int cases = 0;
+        for (int length = 1; length <= 4; length++) {
+            final int combinations = (int) Math.pow(n, length);
+            for (int c = 0; c < combinations; c++) {
+                final byte[] sequence = new byte[length];
+                for (int k = 0, rest = c; k < length; k++, rest /= n) {
+                    sequence[k] = (byte) EDGES[rest % n];
+                }
+                final int[] befores = length == 4 ? new int[] {7} : new int[] {0, 1, 5, 7, 8, 9};
+                for (final int before : befores) {
+                    for (final int after : length == 4 ? new int[] {0, 9} : new int[] {0, 1, 9}) {
+                        final byte[] text = new byte[before + length + after];
+                        Arrays.fill(text, (byte) 'p');
+                        System.arraycopy(sequence, 0, text, before, length);
+                        final byte[] expected = reference(text);
+                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
+                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
+                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
+                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
+                        }
+                        final byte[] dst2 = new byte[JsonString.requiredCapacity(text.length)];
+                        final int end2 = JsonString.write(text, 0, text.length, dst2, 0);
+                        if (!Arrays.equals(expected, Arrays.copyOf(dst2, end2))) {
+                            assertArrayEquals(expected, Arrays.copyOf(dst2, end2), "array writer: " + hex(text));
+                        }
+                        cases++;
+                    }
+                }
+            }
+        }
+        assertEquals(2 * 31 * 31 * 31 * 31 + 18 * (31 + 31 * 31 + 31 * 31 * 31), cases);
+    }
+
+    private static String hex(final byte[] text) {
+        final StringBuilder b = new StringBuilder();
+        for (final byte x : text) {
+            b.append(String.format("%02x ", x & 0xFF));
+        }
+        return b.toString();
+    }
+
     /**
      * Both writers against the plainest possible reference — the JDK's UTF-8 decoding, then one char at a time —
      * on text made of runs: long and short plain ASCII (the word-at-a-time paths), escapes, valid and invalid
@@ -51,10 +105,10 @@ class JsonStringTest {
             final byte[] src = new byte[srcOffset + text.length];
             System.arraycopy(text, 0, src, srcOffset, text.length);
             final ByteBuf buf = Unpooled.wrappedBuffer(src);
-            final byte[] dst = new byte[dstOffset + JsonString.requiredCapacity(text.length) + 1];
+            final byte[] dst = new byte[dstOffset + JsonString.requiredCapacity(text.length)];
             final int end = JsonString.write(buf, srcOffset, text.length, dst, dstOffset);
             assertArrayEquals(expected, Arrays.copyOfRange(dst, dstOffset, end), "ByteBuf writer, case " + i);
-            final byte[] dst2 = new byte[dstOffset + JsonString.requiredCapacity(text.length) + 1];
+            final byte[] dst2 = new byte[dstOffset + JsonString.requiredCapacity(text.length)];
             final int end2 = JsonString.write(src, srcOffset, text.length, dst2, dstOffset);
             assertArrayEquals(expected, Arrays.copyOfRange(dst2, dstOffset, end2), "array writer, case " + i);
         }
