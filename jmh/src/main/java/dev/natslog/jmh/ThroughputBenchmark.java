@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>java -cp jmh/target/benchmarks.jar dev.natslog.jmh.ThroughputBenchmark [plugin.jar] [lines]</pre>
  *
  * Reports lines/s, the plugin's CPU seconds per million lines, its peak RSS and thread count, for 1 and 16
- * containers, and 1000 containers at once (scale: threads and memory).
+ * containers, and 1000 containers at once (scale: threads and memory). Environment: {@code ONLY=N} runs the case
+ * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding (nothing is
+ * dropped then: the CPU figure is the cost of a delivered line); {@code PLUGIN_JVM_FLAGS} replaces config.json's
+ * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory.
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -138,8 +141,12 @@ public final class ThroughputBenchmark {
                 + "\"ContainerImageName\":\"nginx:1.27\",\"DaemonName\":\"docker\"}}");
         }
         RUNS.incrementAndGet();
-        final byte[] chunk = frames(line, Math.min(perContainer, 2000));
-        final int framesPerChunk = Math.min(perContainer, 2000);
+        // RATE=N paces the writers to N lines/s in all (in chunks of 100 frames): no flood, so nothing is dropped
+        // and the CPU column is the plugin's cost per line at that rate
+        final String rateSetting = quiet ? null : System.getenv("RATE");
+        final double rate = null == rateSetting ? 0 : Double.parseDouble(rateSetting);
+        final int framesPerChunk = Math.min(perContainer, rate > 0 ? 100 : 2000);
+        final byte[] chunk = frames(line, framesPerChunk);
         final long total = (long) containers * perContainer;
         final long before = received.get();
         final long cpu0 = cpuTicks(plugin.pid());
@@ -151,11 +158,17 @@ public final class ThroughputBenchmark {
             final int first = w;
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
+                    long written = 0;
                     for (int c = first; c < containers; c += writerThreads) {
                         for (int sent = 0; sent < perContainer; sent += framesPerChunk) {
                             final ByteBuffer b = ByteBuffer.wrap(chunk);
                             while (b.hasRemaining()) {
                                 writers.get(c).write(b);
+                            }
+                            written += framesPerChunk;
+                            if (rate > 0) { // this writer's share of the rate
+                                final long due = t0 + (long) (written * 1e9 * writerThreads / rate);
+                                java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
                             }
                         }
                     }

@@ -39,7 +39,11 @@ public final class JsonString {
 
     /*
      * The UTF-8 automaton, shift-based: each state is a multiple of 6, and the next state after byte b is
-     * (TABLE[b] >>> state) & 63. ERROR is absorbing, so a block of bytes needs one test at its end.
+     * (TABLE[b] >>> state) & 63. The checking loop leaves out the "& 63": a long shift uses only the low 6 bits of
+     * its count, so the chain from byte to byte is one shift, and the state is masked once per block (20 % faster on
+     * long UTF-8; in the rewriting loop, which tests the state after every byte, masking once is faster). Two
+     * chains at once, over the two halves of a long rest, measured 1.5-1.9x slower than one. ERROR is
+     * absorbing, so a block of bytes needs one test at its end.
      */
     private static final int ACCEPT = 0;
     private static final int ERROR = 6;
@@ -188,9 +192,10 @@ public final class JsonString {
             }
             final int stop = Math.min(i + Long.BYTES, end);
             while (i < stop) {
-                state = (int) (VALIDATE[dst[i] & 0xFF] >>> state) & 63;
+                state = (int) (VALIDATE[dst[i] & 0xFF] >>> state);
                 i++;
             }
+            state &= 63;
             if (ERROR == state) {
                 return rewrite(dst, characterStart(dst, blockStart, stateAtStart), end, spare(pos, length));
             }
@@ -261,7 +266,7 @@ public final class JsonString {
                 LONGS.set(dst, out, emit);
                 out += (int) (emit >>> 56);
                 sequenceStart = ACCEPT == state ? in : sequenceStart;
-                state = (int) (UTF8[b] >>> state) & 63;
+                state = (int) (UTF8[b] >>> state) & 63; // masked here: it is tested after every byte
                 in++;
                 if (ERROR == state) {
                     // back to the output of the sequence's start: the bytes before this one were copied as they

@@ -81,6 +81,51 @@ class JsonStringTest {
         assertEquals(2 * 31 * 31 * 31 * 31 + 18 * (31 + 31 * 31 + 31 * 31 * 31), cases);
     }
 
+    /**
+     * The same edge sequences deep inside long non-ASCII text (checked a block at a time from its first accent):
+     * at many distances from the start, with text after them or at the very end.
+     */
+    @Test
+    void everySequenceOfEdgeBytesDeepInLongNonAsciiTextAgreesWithTheJdkDecoder() {
+        final byte[] accents = "\u00e9\u00e8\u00ea\u00eb\u00e0\u00e2\u00ee\u00ef\u00f4\u00fb\u00e7\u00f9".getBytes(StandardCharsets.UTF_8);
+        final int n = EDGES.length;
+        int cases = 0;
+        for (int length = 1; length <= 3; length++) {
+            final int combinations = (int) Math.pow(n, length);
+            for (int c = 0; c < combinations; c++) {
+                final byte[] sequence = new byte[length];
+                for (int k = 0, rest = c; k < length; k++, rest /= n) {
+                    sequence[k] = (byte) EDGES[rest % n];
+                }
+                for (final int before : new int[] {20, 39, 40, 41, 44, 60, 100}) {
+                    for (final int after : new int[] {0, 1, 40, 100}) {
+                        final byte[] text = new byte[accents.length + before + length + after];
+                        System.arraycopy(accents, 0, text, 0, accents.length);
+                        for (int k = accents.length; k < text.length; k++) {
+                            text[k] = (byte) (k % 3 == 0 ? 'p' : k % 3 == 1 ? 0xC3 : 0xA9); // more accents
+                        }
+                        final int at = accents.length + before;
+                        if ((text[at - 1] & 0xFF) == 0xC3) {
+                            text[at - 1] = 'q'; // keep the characters before the sequence whole
+                        }
+                        System.arraycopy(sequence, 0, text, at, length);
+                        if (at + length < text.length && (text[at + length] & 0xFF) == 0xA9) {
+                            text[at + length] = 'r';
+                        }
+                        final byte[] expected = reference(text);
+                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
+                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
+                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
+                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
+                        }
+                        cases++;
+                    }
+                }
+            }
+        }
+        assertEquals(28 * (31 + 31 * 31 + 31 * 31 * 31), cases);
+    }
+
     private static String hex(final byte[] text) {
         final StringBuilder b = new StringBuilder();
         for (final byte x : text) {
