@@ -73,6 +73,52 @@ class SharedConnectionTest {
         }
     }
 
+    /**
+     * A slow trickle — a line every millisecond, each published at once — shares its flushes (PING/PONG round
+     * trips): one per {@link SharedConnection#FLUSH_DELAY_NANOS} rather than one per line, and still every line is
+     * delivered in order and its offset checkpointed.
+     */
+    @Test
+    void aTrickleOfLinesIsConfirmedByFewerFlushesThanLines() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url());
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
+            final Subscription sub = subscriber.subscribe("trickle");
+            subscriber.flush(Duration.ofSeconds(5));
+            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
+                null, null, null, false, null, null, null, false));
+            final ConcurrentLinkedQueue<Long> checkpoints = new ConcurrentLinkedQueue<>();
+            final EventQueue queue = new EventQueue("trickle", "web", 0, 0,
+                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
+                checkpoints::add);
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            final int lines = 200;
+            for (int i = 1; i <= lines; i++) {
+                final ByteBuf text = Unpooled.wrappedBuffer(("line " + i).getBytes(StandardCharsets.US_ASCII));
+                final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, i);
+                line.resumeOffset(10L * i);
+                connection.offer(queue, line);
+                Thread.sleep(1);
+            }
+            for (int i = 1; i <= lines; i++) {
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m, "line " + i + " delivered");
+                assertTrue(new String(m.getData(), StandardCharsets.UTF_8).contains("\"line " + i + "\""),
+                    "line " + i + " in order: " + new String(m.getData(), StandardCharsets.UTF_8));
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!checkpoints.contains(10L * lines) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(checkpoints.contains(10L * lines), "the last line checkpointed: " + checkpoints);
+            assertEquals(lines, queue.sent());
+            // one flush per line would be ~200 (the publisher parks between lines); one per 10 ms ~25
+            assertTrue(checkpoints.size() <= lines / 2, checkpoints.size() + " flushes for " + lines + " lines");
+            connections.release(connection);
+            queue.close();
+        }
+    }
+
     /** The publishing threads yield to the containers: their nice value is the one configured. */
     @Test
     void thePublishingThreadsRunAtTheConfiguredNiceValue() throws Exception {
