@@ -44,10 +44,12 @@ class FifoReaderTest {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final CountDownLatch ended = new CountDownLatch(1);
         final Set<String> threads = ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
         volatile Throwable error;
 
         @Override
         public void onBytes(final ByteBuf read) {
+            reads.incrementAndGet();
             threads.add(Thread.currentThread().getName());
             final byte[] b = new byte[read.readableBytes()];
             read.readBytes(b);
@@ -147,6 +149,33 @@ class FifoReaderTest {
         }
         assertTrue(c.ended.await(10, TimeUnit.SECONDS));
         assertEquals(grownBefore, NativeFifo.grownBytes(), "given back when the FIFO is closed");
+    }
+
+    /**
+     * dockerd writes one frame per line: a grown FIFO fed by small writes is left {@link
+     * FifoReader#GROWN_COALESCE_NANOS} to fill, so one read takes what several writes left (each read wakes the
+     * publisher and jnats' writer in turn), and still every byte arrives.
+     */
+    @Test
+    void smallWritesToAGrownFifoAreTakenSeveralAtATime() throws Exception {
+        final Path path = Fifo.make(dir.resolve("trickle"));
+        final Collector c = new Collector();
+        final int writes = 200;
+        final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        try (FileChannel w = Fifo.openWriter(path)) {
+            final FifoReader.Handle h = reader.open(path, c);
+            assertEquals(NativeFifo.PIPE_SIZE, NativeFifo.pipeSize(((io.netty.channel.epoll.EpollIoHandle) h).fd()));
+            for (int i = 0; i < writes; i++) {
+                final byte[] frame = ("frame " + i + " " + "x".repeat(90) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                sent.writeBytes(frame);
+                w.write(ByteBuffer.wrap(frame));
+                Thread.sleep(1);
+            }
+        }
+        assertTrue(c.ended.await(10, TimeUnit.SECONDS));
+        assertArrayEquals(sent.toByteArray(), c.bytes.toByteArray());
+        // a read per write would be ~200 (1 ms apart); a read per 4 ms ~60
+        assertTrue(c.reads.get() <= writes / 2, c.reads.get() + " reads for " + writes + " writes");
     }
 
     /** Linux counts pipe buffers per user: the growth is bounded, the FIFOs past it keep the kernel's size. */
