@@ -48,6 +48,32 @@ class Rfc3339NanoTest {
         assertEquals(text, format(nanos));
     }
 
+    /** Fractions with every count of trailing zeros (0 to 8), the groups of three digits zero or not. */
+    @Test
+    void agreesWithJavaTimeForFractionsOfEveryLength() {
+        final Random r = new Random(9);
+        long power = 1;
+        for (int zeros = 0; zeros <= 8; zeros++, power *= 10) {
+            final long span = 1_000_000_000L / power; // fractions of 9 - zeros significant digits
+            for (int i = 0; i < 3_000; i++) {
+                long significant = 1 + r.nextLong(span - 1);
+                if (significant % 10 == 0) {
+                    significant++; // its last digit is the last significant one
+                }
+                if (significant >= span) {
+                    continue;
+                }
+                final long second = 1_700_000_000L + r.nextInt(1_000_000);
+                final long nanos = second * 1_000_000_000L + significant * power;
+                assertEquals(expected(nanos), format(nanos), "nanos " + nanos);
+            }
+        }
+        for (final long fraction : new long[] {1, 1_000, 1_000_000, 999_000_000, 1_001_000, 100_100_100, 999_999_999}) {
+            final long nanos = 1_700_000_000_000_000_000L + fraction;
+            assertEquals(expected(nanos), format(nanos), "nanos " + nanos);
+        }
+    }
+
     @Test
     void agreesWithJavaTimeAcrossTheWholeInt64Range() {
         final Random r = new Random(5);
