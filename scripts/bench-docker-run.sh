@@ -10,6 +10,8 @@
 #   scripts/bench-docker-run.sh            (RUNS=5 LINES=300000 by default)
 # The subscriber that counts the lines is part of the harness, not of the pipeline measured (in production it runs
 # elsewhere): it runs at nice COUNT_NICE (19 by default; 0 to let it compete with dockerd like the rest).
+# nats-server runs at nice NATS_NICE (0 by default, competing like the plugin; 19 shows how much of the gap is
+# nats-server sharing the host's cores, as it does not where it runs on another machine).
 # Knobs for profiling the nats plugin: PUBLISHER_NICE=N (its setting), PLUGIN_JAVA_OPTIONS="…" (its
 # JDK_JAVA_OPTIONS), JFR_OUT=file (copies out a flight recording asked for in PLUGIN_JAVA_OPTIONS; add -Xshare:off,
 # JFR is off while the class data archive is dumped), PERF_DIR=dir (system-wide `perf record` of each nats round
@@ -79,7 +81,7 @@ for _ in $(seq 100); do timeout 5 docker version >/dev/null 2>&1 && break; sleep
 timeout 5 docker version >/dev/null || { echo "bench: dockerd did not start"; tail -20 "$d/dockerd.log"; exit 1; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-nats-server -a 127.0.0.1 -p "$port" > "$d/nats.log" 2>&1 & echo $! > "$d/nats.pid"
+nice -n "${NATS_NICE:-0}" nats-server -a 127.0.0.1 -p "$port" > "$d/nats.log" 2>&1 & echo $! > "$d/nats.pid"
 nats_url=nats://127.0.0.1:$port
 
 mkdir -p "$d/bb/bin" && cp "$(readlink -f "$(command -v busybox)")" "$d/bb/bin/busybox"
