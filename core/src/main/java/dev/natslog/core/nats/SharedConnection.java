@@ -63,6 +63,11 @@ public final class SharedConnection {
     // publisher thread only
     /** When the oldest unconfirmed event was published (valid while {@code inflightCount > 0}). */
     private long oldestInflightNanos;
+    /** jnats' reconnect count and our disconnect count when the oldest unconfirmed event was published. */
+    private long inflightReconnects;
+    private long inflightDisconnects;
+    /** Disconnections seen by the listener. */
+    private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
     private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
     private final byte[][] inflightEvent = new byte[MAX_INFLIGHT][];
     private final long[] inflightResume = new long[MAX_INFLIGHT];
@@ -244,6 +249,8 @@ public final class SharedConnection {
             }
             if (0 == inflightCount) {
                 oldestInflightNanos = System.nanoTime();
+                inflightReconnects = c.getStatistics().getReconnects();
+                inflightDisconnects = disconnects.get();
             }
             inflightQueue[inflightCount] = queue;
             inflightEvent[inflightCount] = event;
@@ -263,6 +270,14 @@ public final class SharedConnection {
             c.flush(FLUSH_TIMEOUT);
         } catch (final Exception e) {
             LOG.debug("flush failed ({}); {} events will be sent again", e.toString(), inflightCount);
+            requeueInflight();
+            return;
+        }
+        // jnats' flush waits out a reconnect and then pings the new server: its answer says nothing of the events
+        // that went into the old connection's socket as it died
+        if (c.getStatus() != Connection.Status.CONNECTED || c.getStatistics().getReconnects() != inflightReconnects
+            || disconnects.get() != inflightDisconnects) {
+            LOG.debug("the connection was lost while {} events were in flight; they will be sent again", inflightCount);
             requeueInflight();
             return;
         }
@@ -334,6 +349,7 @@ public final class SharedConnection {
                     LockSupport.unpark(publisher);
                 }
                 case DISCONNECTED -> {
+                    disconnects.incrementAndGet();
                     if (conn == connection) {
                         LOG.warn("NATS disconnected: {}; events are buffered meanwhile", settings);
                     }

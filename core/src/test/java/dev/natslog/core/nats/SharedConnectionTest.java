@@ -119,6 +119,57 @@ class SharedConnectionTest {
         }
     }
 
+    /**
+     * Every round: the server is killed, lines are offered at once (while jnats notices and reconnects), the server
+     * comes back, and every line so far must be recorded by the server's JetStream stream — which, unlike a
+     * subscriber that reconnects after the publisher did, misses nothing the server accepted.
+     */
+    @Test
+    void linesOfferedWhileTheServerIsDownAreAllRecordedAfterItReturns() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir, "-js", "-sd", dir.resolve("jetstream").toString());
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 24), 0)) {
+            try (Connection c = Nats.connect(nats.url())) {
+                c.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder().name("DIES")
+                    .subjects("dies").storageType(io.nats.client.api.StorageType.File).build());
+            }
+            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
+                null, null, null, false, null, null, null, false));
+            final EventQueue queue = new EventQueue("dies", "web", 0, 0,
+                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
+                resume -> { });
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            int next = 0;
+            for (int round = 0; round < 4; round++) {
+                nats.stop(true);
+                for (int i = 0; i < 300; i++, next++) {
+                    final ByteBuf text = Unpooled.wrappedBuffer(("line " + next).getBytes(StandardCharsets.US_ASCII));
+                    final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, next);
+                    line.resumeOffset(next + 1);
+                    connection.offer(queue, line);
+                }
+                nats.start();
+                final java.util.Set<String> texts = new java.util.HashSet<>();
+                try (Connection c = Nats.connect(nats.url())) {
+                    final io.nats.client.JetStreamSubscription sub = c.jetStream().subscribe("dies",
+                        io.nats.client.PushSubscribeOptions.builder().ordered(true).build());
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (!texts.contains("line " + (next - 1)) && System.nanoTime() < deadline) {
+                        final Message m = sub.nextMessage(Duration.ofMillis(200));
+                        if (null != m) {
+                            final String json = new String(m.getData(), StandardCharsets.UTF_8);
+                            texts.add(json.substring(json.indexOf("\"line ") + 1, json.lastIndexOf('"')));
+                        }
+                    }
+                }
+                for (int i = 0; i < next; i++) {
+                    assertTrue(texts.contains("line " + i), "round " + round + ": line " + i + " recorded");
+                }
+            }
+            connections.release(connection);
+            queue.close();
+        }
+    }
+
     /** The publishing threads yield to the containers: their nice value is the one configured. */
     @Test
     void thePublishingThreadsRunAtTheConfiguredNiceValue() throws Exception {
