@@ -191,21 +191,29 @@ class LogDriverTest {
 
     @Test
     void natsDownAtStartThenUpDeliversTheBufferedLines() throws Exception {
-        nats.stop(true);
-        final FileChannel w = fifo("late");
-        driver.start(dir.resolve("late").toString(), container(id(3), "late", Map.of("nats-servers", nats.url(),
-            "nats-subject", "late")), "{}".getBytes());
-        for (int i = 0; i < 100; i++) {
-            write(w, frame(i, "buffered " + i));
-        }
-        nats.start();
-        try (Connection sub = Nats.connect(nats.url())) {
-            final Subscription s = sub.subscribe("late");
-            sub.flush(Duration.ofSeconds(2));
-            final List<JsonNode> got = receive(s, 100, Duration.ofSeconds(20));
-            assertEquals(100, got.size());
+        // the server records the subject in a JetStream stream: a subscriber that joined after the driver connected
+        // would miss lines that were delivered
+        try (NatsServer js = NatsServer.start(dir, "-js", "-sd", dir.resolve("jetstream").toString())) {
+            try (Connection c = Nats.connect(js.url())) {
+                c.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder().name("LATE")
+                    .subjects("late").storageType(io.nats.client.api.StorageType.File).build());
+            }
+            js.stop(true);
+            final FileChannel w = fifo("late");
+            driver.start(dir.resolve("late").toString(), container(id(3), "late", Map.of("nats-servers", js.url(),
+                "nats-subject", "late")), "{}".getBytes());
             for (int i = 0; i < 100; i++) {
-                assertEquals("buffered " + i, got.get(i).get("text").asText());
+                write(w, frame(i, "buffered " + i));
+            }
+            js.start();
+            try (Connection c = Nats.connect(js.url())) {
+                final io.nats.client.JetStreamSubscription s = c.jetStream().subscribe("late",
+                    io.nats.client.PushSubscribeOptions.builder().ordered(true).build());
+                final List<JsonNode> got = receive(s, 100, Duration.ofSeconds(20));
+                assertEquals(100, got.size());
+                for (int i = 0; i < 100; i++) {
+                    assertEquals("buffered " + i, got.get(i).get("text").asText(), "in order, each once");
+                }
             }
         }
     }
