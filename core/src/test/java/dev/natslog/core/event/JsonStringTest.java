@@ -52,10 +52,7 @@ class JsonStringTest {
         for (int length = 1; length <= 4; length++) {
             final int combinations = (int) Math.pow(n, length);
             for (int c = 0; c < combinations; c++) {
-                final byte[] sequence = new byte[length];
-                for (int k = 0, rest = c; k < length; k++, rest /= n) {
-                    sequence[k] = (byte) EDGES[rest % n];
-                }
+                final byte[] sequence = edgeSequence(c, length);
                 final int[] befores = length == 4 ? new int[] {7} : new int[] {0, 1, 5, 7, 8, 9};
                 for (final int before : befores) {
                     for (final int after : length == 4 ? new int[] {0, 9} : new int[] {0, 1, 9}) {
@@ -93,10 +90,7 @@ class JsonStringTest {
         for (int length = 1; length <= 3; length++) {
             final int combinations = (int) Math.pow(n, length);
             for (int c = 0; c < combinations; c++) {
-                final byte[] sequence = new byte[length];
-                for (int k = 0, rest = c; k < length; k++, rest /= n) {
-                    sequence[k] = (byte) EDGES[rest % n];
-                }
+                final byte[] sequence = edgeSequence(c, length);
                 for (final int before : new int[] {20, 39, 40, 41, 44, 60, 100}) {
                     for (final int after : new int[] {0, 1, 40, 100}) {
                         final byte[] text = new byte[accents.length + before + length + after];
@@ -124,6 +118,15 @@ class JsonStringTest {
             }
         }
         assertEquals(28 * (31 + 31 * 31 + 31 * 31 * 31), cases);
+    }
+
+    /** @return the {@code c}-th sequence of {@code length} {@link #EDGES} bytes (c in base {@code EDGES.length}). */
+    private static byte[] edgeSequence(final int c, final int length) {
+        final byte[] sequence = new byte[length];
+        for (int k = 0, rest = c; k < length; k++, rest /= EDGES.length) {
+            sequence[k] = (byte) EDGES[rest % EDGES.length];
+        }
+        return sequence;
     }
 
     private static String hex(final byte[] text) {

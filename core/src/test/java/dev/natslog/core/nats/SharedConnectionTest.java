@@ -40,20 +40,14 @@ class SharedConnectionTest {
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
             final Subscription sub = subscriber.subscribe("cp");
             subscriber.flush(Duration.ofSeconds(5));
-            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
-                null, null, null, false, null, null, null, false));
+            final SharedConnection connection = connections.acquire(settings(nats));
             record Checkpoint(long resume, String thread) {
             }
             final ConcurrentLinkedQueue<Checkpoint> checkpoints = new ConcurrentLinkedQueue<>();
-            final EventQueue queue = new EventQueue("cp", "web", 0, 0,
-                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
+            final EventQueue queue = queue("cp",
                 resume -> checkpoints.add(new Checkpoint(resume, Thread.currentThread().getName())));
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
             for (int round = 1; round <= 3; round++) {
-                final ByteBuf text = Unpooled.wrappedBuffer(("line " + round).getBytes(StandardCharsets.US_ASCII));
-                final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, round);
-                line.resumeOffset(100L * round);
-                connection.offer(queue, line);
+                connection.offer(queue, line("line " + round, round, 100L * round));
                 final Message m = sub.nextMessage(Duration.ofSeconds(10));
                 assertNotNull(m, "round " + round + " published");
                 final long expected = 100L * round;
@@ -85,19 +79,12 @@ class SharedConnectionTest {
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
             final Subscription sub = subscriber.subscribe("trickle");
             subscriber.flush(Duration.ofSeconds(5));
-            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
-                null, null, null, false, null, null, null, false));
+            final SharedConnection connection = connections.acquire(settings(nats));
             final ConcurrentLinkedQueue<Long> checkpoints = new ConcurrentLinkedQueue<>();
-            final EventQueue queue = new EventQueue("trickle", "web", 0, 0,
-                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
-                checkpoints::add);
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            final EventQueue queue = queue("trickle", checkpoints::add);
             final int lines = 200;
             for (int i = 1; i <= lines; i++) {
-                final ByteBuf text = Unpooled.wrappedBuffer(("line " + i).getBytes(StandardCharsets.US_ASCII));
-                final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, i);
-                line.resumeOffset(10L * i);
-                connection.offer(queue, line);
+                connection.offer(queue, line("line " + i, i, 10L * i));
                 Thread.sleep(1);
             }
             for (int i = 1; i <= lines; i++) {
@@ -132,20 +119,13 @@ class SharedConnectionTest {
                 c.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder().name("DIES")
                     .subjects("dies").storageType(io.nats.client.api.StorageType.File).build());
             }
-            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
-                null, null, null, false, null, null, null, false));
-            final EventQueue queue = new EventQueue("dies", "web", 0, 0,
-                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT,
-                resume -> { });
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            final SharedConnection connection = connections.acquire(settings(nats));
+            final EventQueue queue = queue("dies", resume -> { });
             int next = 0;
             for (int round = 0; round < 4; round++) {
                 nats.stop(true);
                 for (int i = 0; i < 300; i++, next++) {
-                    final ByteBuf text = Unpooled.wrappedBuffer(("line " + next).getBytes(StandardCharsets.US_ASCII));
-                    final LogLine line = new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, next);
-                    line.resumeOffset(next + 1);
-                    connection.offer(queue, line);
+                    connection.offer(queue, line("line " + next, next, next + 1));
                 }
                 nats.start();
                 final java.util.Set<String> texts = new java.util.HashSet<>();
@@ -175,8 +155,7 @@ class SharedConnectionTest {
     void thePublishingThreadsRunAtTheConfiguredNiceValue() throws Exception {
         try (NatsServer nats = NatsServer.start(dir);
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 13)) {
-            final SharedConnection connection = connections.acquire(new ConnectionSettings(List.of(nats.url()), -1,
-                null, null, null, false, null, null, null, false));
+            final SharedConnection connection = connections.acquire(settings(nats));
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             Map<String, Integer> nice = niceByThreadName();
             while ((!nice.containsKey("nats-publisher") || !nice.containsKey("nats-writer")
@@ -207,5 +186,23 @@ class SharedConnectionTest {
             }
         }
         return out;
+    }
+
+    private static ConnectionSettings settings(final NatsServer nats) {
+        return new ConnectionSettings(List.of(nats.url()), -1, null, null, null, false, null, null, null, false);
+    }
+
+    private static EventQueue queue(final String subject, final java.util.function.LongConsumer checkpoint) {
+        return new EventQueue(subject, "web", 0, 0, JsonEventEncoder.renderPrefix(Map.of("container_name", "web")),
+            PooledByteBufAllocator.DEFAULT, checkpoint);
+    }
+
+    /** A stdout line of that text, time and resume offset. */
+    private static LogLine line(final String text, final long time, final long resume) {
+        final ByteBuf t = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.US_ASCII));
+        final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+        final LogLine line = new LogLine().set(t, 0, t.readableBytes(), source, 0, 6, time);
+        line.resumeOffset(resume);
+        return line;
     }
 }
