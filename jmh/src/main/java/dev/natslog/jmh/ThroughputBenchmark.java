@@ -139,9 +139,7 @@ public final class ThroughputBenchmark {
             for (final Path t : (Iterable<Path>) tasks::iterator) {
                 try {
                     if (Files.readString(t.resolve("comm")).trim().equals(name)) {
-                        final String stat = Files.readString(t.resolve("stat"));
-                        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        ticks += ticks(t.resolve("stat"));
                     }
                 } catch (final IOException gone) {
                     // the thread ended meanwhile
@@ -348,9 +346,14 @@ public final class ThroughputBenchmark {
     }
 
     private static long cpuTicks(final long pid) throws IOException {
-        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime, in clock ticks (100/s)
+        return ticks(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
+    /** @return utime + stime, in clock ticks (100/s), from a process's or a thread's {@code stat} file. */
+    private static long ticks(final Path stat) throws IOException {
+        final String line = Files.readString(stat);
+        final String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static int threads(final long pid) throws IOException {
