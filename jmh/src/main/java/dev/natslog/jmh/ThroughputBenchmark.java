@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reports lines/s, the plugin's CPU seconds per million lines, its peak RSS and thread count, for 1 and 16
  * containers, and 1000 containers at once (scale: threads and memory). Environment: {@code ONLY=N} runs the case
  * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding (nothing is
- * dropped then: the CPU figure is the cost of a delivered line); {@code PLUGIN_JVM_FLAGS} replaces config.json's
+ * dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
+ * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
  * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory.
  */
 public final class ThroughputBenchmark {
@@ -179,7 +180,9 @@ public final class ThroughputBenchmark {
         // and the CPU column is the plugin's cost per line at that rate
         final String rateSetting = quiet ? null : System.getenv("RATE");
         final double rate = null == rateSetting ? 0 : Double.parseDouble(rateSetting);
-        final int framesPerChunk = Math.min(perContainer, rate > 0 ? 100 : 2000);
+        // CHUNK=N: frames per write when paced (dockerd writes one frame per line: CHUNK=1)
+        final int framesPerChunk = Math.min(perContainer,
+            rate > 0 ? Integer.parseInt(System.getenv().getOrDefault("CHUNK", "100")) : 2000);
         final byte[] chunk = frames(line, framesPerChunk);
         final long total = (long) containers * perContainer;
         final long before = received.get();

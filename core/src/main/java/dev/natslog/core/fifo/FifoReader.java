@@ -81,12 +81,15 @@ public final class FifoReader implements AutoCloseable {
     static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
      * {@link #COALESCE_BELOW} and {@link #COALESCE_NANOS} for a FIFO whose pipe {@link NativeFifo#growPipe} grew to
-     * 1 MiB: left to fill 4 ms, a writer would need 250 MB/s to fill it, and each wake-up of the reader, the
-     * publisher and jnats' writer carries four times the lines. At a steady 100,000 lines/s this cut the plugin's
-     * CPU per line by 15-20 % (ThroughputBenchmark {@code RATE=100000}, alternated runs).
+     * 1 MiB: left to fill 10 ms, a writer would need 100 MB/s to fill it (one that writes more than 6.4 MB/s leaves
+     * 64 KiB or more per read, which puts the FIFO back on epoll), and each wake-up of the reader, the publisher and
+     * jnats' writer carries ten times the lines. At a steady 100,000 lines/s 4 ms rather than 1 ms cut the plugin's
+     * CPU per line by 15-20 %; at 10,000 lines/s written one frame at a time, like dockerd, 10 ms rather than 4 ms
+     * cut it by another 15 % (ThroughputBenchmark {@code RATE=…}, alternated runs). A line waits at most this long
+     * before it is read.
      */
     static final int GROWN_COALESCE_BELOW = 64 * 1024;
-    static final long GROWN_COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+    static final long GROWN_COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final MultiThreadIoEventLoopGroup group;
     private final FastThreadLocal<ByteBuf> readBuffer;
