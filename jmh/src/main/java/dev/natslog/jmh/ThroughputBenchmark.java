@@ -37,8 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Reports lines/s, the plugin's CPU seconds per million lines, its peak RSS and thread count, for 1 and 16
  * containers, and 1000 containers at once (scale: threads and memory). Environment: {@code ONLY=N} runs the case
- * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding (nothing is
- * dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
+ * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding, the containers side
+ * by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
  * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
  * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory.
  */
@@ -196,16 +196,22 @@ public final class ThroughputBenchmark {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     long written = 0;
-                    for (int c = first; c < containers; c += writerThreads) {
-                        for (int sent = 0; sent < perContainer; sent += framesPerChunk) {
-                            final ByteBuffer b = ByteBuffer.wrap(chunk);
-                            while (b.hasRemaining()) {
-                                writers.get(c).write(b);
-                            }
-                            written += framesPerChunk;
-                            if (rate > 0) { // this writer's share of the rate
-                                final long due = t0 + (long) (written * 1e9 * writerThreads / rate);
-                                java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                    final int chunks = (perContainer + framesPerChunk - 1) / framesPerChunk;
+                    // a flood fills one container's FIFO after the other; paced, the containers write side by side
+                    final int outer = rate > 0 ? chunks : 1;
+                    final int inner = rate > 0 ? 1 : chunks;
+                    for (int round = 0; round < outer; round++) {
+                        for (int c = first; c < containers; c += writerThreads) {
+                            for (int k = 0; k < inner; k++) {
+                                final ByteBuffer b = ByteBuffer.wrap(chunk);
+                                while (b.hasRemaining()) {
+                                    writers.get(c).write(b);
+                                }
+                                written += framesPerChunk;
+                                if (rate > 0) { // this writer's share of the rate
+                                    final long due = t0 + (long) (written * 1e9 * writerThreads / rate);
+                                    java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                                }
                             }
                         }
                     }

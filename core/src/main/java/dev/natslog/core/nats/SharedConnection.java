@@ -51,6 +51,15 @@ public final class SharedConnection {
      * which flush at once, and after a {@code kill -9} at most those are sent twice.
      */
     static final long FLUSH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How long the publisher, woken from idle by a first ready queue, lets others get ready before it publishes:
+     * hundreds of quiet containers then share one wake-up of the publisher, of jnats' writer and of the server,
+     * instead of one per FIFO read each. It only does so when queues got ready more than twice per this time over
+     * the last {@link #GATHER_WINDOW_NANOS} (else the wait would add a wake-up rather than save some: one stream
+     * read every 10 ms), and a busy publisher never idles, so never waits here.
+     */
+    static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long GATHER_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ConnectionSettings settings;
     private final BufferBudget budget;
@@ -62,8 +71,18 @@ public final class SharedConnection {
     private volatile Connection connection;
     private volatile boolean stopping;
     private volatile long stopDeadline;
+    /** The publisher is letting queues get ready ({@link #GATHER_NANOS}): scheduling a queue need not wake it. */
+    private volatile boolean gathering;
+    /** Times the publisher gathered (written by the publisher only). */
+    private volatile long gathers;
 
     // publisher thread only
+    /** The publisher parked because nothing was ready. */
+    private boolean wasIdle;
+    /** Queues taken from {@link #ready} since {@link #windowStart}; whether the last window had more than enough. */
+    private long readyInWindow;
+    private long windowStart;
+    private boolean gatherPays;
     /** When the oldest unconfirmed event was published (valid while {@code inflightCount > 0}). */
     private long oldestInflightNanos;
     /** jnats' reconnect count and our disconnect count when the oldest unconfirmed event was published. */
@@ -155,8 +174,15 @@ public final class SharedConnection {
     private void schedule(final EventQueue queue) {
         if (queue.scheduled.compareAndSet(false, true)) {
             ready.offer(queue);
-            LockSupport.unpark(publisher);
+            if (!gathering) { // else the publisher looks at the ready queues when its gathering ends
+                LockSupport.unpark(publisher);
+            }
         }
+    }
+
+    /** @return how many times the publisher waited {@link #GATHER_NANOS} for more queues to get ready. */
+    long gathers() {
+        return gathers;
     }
 
     /** @return the settings of this connection. */
@@ -214,12 +240,27 @@ public final class SharedConnection {
                     if (wait <= 0 || stopping) {
                         flush(c);
                     } else {
+                        wasIdle = true;
                         LockSupport.parkNanos(this, wait); // or until a queue is scheduled
                     }
                 } else {
+                    wasIdle = true;
                     LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 }
                 continue;
+            }
+            readyInWindow++;
+            if (wasIdle) {
+                wasIdle = false;
+                final long now = System.nanoTime();
+                if (now - windowStart >= GATHER_WINDOW_NANOS) {
+                    gatherPays = readyInWindow * GATHER_NANOS > 2 * (now - windowStart); // > 2 per GATHER_NANOS
+                    readyInWindow = 0;
+                    windowStart = now;
+                }
+                if (gatherPays) {
+                    gather(now);
+                }
             }
             queue.scheduled.set(false);
             if (!publishBatch(c, queue)) {
@@ -233,6 +274,17 @@ public final class SharedConnection {
                 flush(c);
             }
         }
+    }
+
+    /** Waits {@link #GATHER_NANOS} (not when stopping), unwoken by queues getting ready meanwhile. */
+    private void gather(final long now) {
+        gathers++;
+        gathering = true; // volatile: a schedule() that reads it true offered its queue before it is set back
+        final long deadline = now + GATHER_NANOS;
+        for (long left = GATHER_NANOS; left > 0 && !stopping; left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(this, left);
+        }
+        gathering = false;
     }
 
     /** @return false when the connection failed under it (the taken events are in flight, to be requeued). */

@@ -45,7 +45,15 @@ class FifoReaderTest {
         final CountDownLatch ended = new CountDownLatch(1);
         final Set<String> threads = ConcurrentHashMap.newKeySet();
         final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        /** read(2) calls, also those that found the FIFO empty. */
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
         volatile Throwable error;
+
+        @Override
+        public int read(final io.netty.channel.unix.FileDescriptor fifo, final ByteBuf into) throws IOException {
+            calls.incrementAndGet();
+            return FifoReader.Consumer.super.read(fifo, into);
+        }
 
         @Override
         public void onBytes(final ByteBuf read) {
@@ -176,6 +184,38 @@ class FifoReaderTest {
         assertArrayEquals(sent.toByteArray(), c.bytes.toByteArray());
         // a read per write would be ~200 (1 ms apart); a read per 10 ms ~20-25
         assertTrue(c.reads.get() <= writes / 2, c.reads.get() + " reads for " + writes + " writes");
+    }
+
+    /**
+     * A quiet FIFO — a line now and then, like most containers' — is read once per write: a read that gives less
+     * than it asked for emptied the pipe (no second read to find it empty), and bytes after a quiet while are not
+     * followed by a timer's read; epoll stays on. Every byte still arrives.
+     */
+    @Test
+    void aQuietFifoIsReadOncePerWrite() throws Exception {
+        final Path path = Fifo.make(dir.resolve("quiet"));
+        final Collector c = new Collector();
+        final int writes = 10;
+        final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        try (FileChannel w = Fifo.openWriter(path)) {
+            reader.open(path, c);
+            for (int i = 0; i < writes; i++) {
+                // three times the longest coalescing window apart: quiet by any measure
+                Thread.sleep(3 * TimeUnit.NANOSECONDS.toMillis(FifoReader.GROWN_COALESCE_NANOS));
+                final byte[] frame = ("line " + i + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                sent.writeBytes(frame);
+                w.write(ByteBuffer.wrap(frame));
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (c.reads.get() < writes && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(writes, c.reads.get(), "one read with bytes per write");
+            // before: a read per write, one more finding the pipe empty, and one on a timer: ~30
+            assertTrue(c.calls.get() <= writes + writes / 5, c.calls.get() + " read(2) calls for " + writes + " quiet writes");
+        }
+        assertTrue(c.ended.await(10, TimeUnit.SECONDS));
+        assertArrayEquals(sent.toByteArray(), c.bytes.toByteArray());
     }
 
     /** Linux counts pipe buffers per user: the growth is bounded, the FIFOs past it keep the kernel's size. */

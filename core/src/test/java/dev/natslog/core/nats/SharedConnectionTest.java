@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -147,6 +148,46 @@ class SharedConnectionTest {
             }
             connections.release(connection);
             queue.close();
+        }
+    }
+
+    /**
+     * Many quiet streams, each getting a line now and then: the publisher, woken by one, waits for others to get
+     * ready and publishes them together — and every line still arrives, each stream's in order.
+     */
+    @Test
+    void manyQuietStreamsShareThePublishersWakeUpsAndLoseNothing() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url());
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 22), 0)) {
+            final Subscription sub = subscriber.subscribe("many.>");
+            subscriber.flush(Duration.ofSeconds(5));
+            final SharedConnection connection = connections.acquire(settings(nats));
+            final int streams = 100;
+            final int lines = 20;
+            final List<EventQueue> queues = new java.util.ArrayList<>();
+            for (int q = 0; q < streams; q++) {
+                queues.add(queue("many." + q, resume -> { }));
+            }
+            for (int i = 1; i <= lines; i++) {
+                for (int q = 0; q < streams; q++) {
+                    connection.offer(queues.get(q), line("stream " + q + " line " + i, i, 10L * i));
+                    LockSupport.parkNanos(100_000); // thousands of streams getting ready a second
+                }
+            }
+            final int[] next = new int[streams];
+            java.util.Arrays.fill(next, 1);
+            for (int n = 0; n < streams * lines; n++) {
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m, "message " + n + " of " + streams * lines);
+                final int q = Integer.parseInt(m.getSubject().substring("many.".length()));
+                final String event = new String(m.getData(), StandardCharsets.UTF_8);
+                assertTrue(event.contains("\"stream " + q + " line " + next[q] + "\""), "in order: " + event);
+                next[q]++;
+            }
+            assertTrue(connection.gathers() > 0, "the publisher gathered ready streams");
+            connections.release(connection);
+            queues.forEach(EventQueue::close);
         }
     }
 
