@@ -9,7 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +49,12 @@ final class Journal implements AutoCloseable {
     private final Path dir;
     private final String name;
     private final Path offsetsFile;
-    private final FileChannel offsets;
-    private final ByteBuffer offsetsBuffer = ByteBuffer.allocate(16);
+    /** Big-endian, as the offsets file has always been written. */
+    private static final ValueLayout.OfLong OFFSET = ValueLayout.JAVA_LONG.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Unmaps {@link #offsets} at {@link #close}. */
+    private final Arena offsetsArena = Arena.ofShared();
+    /** The offsets file, mapped: recording a checkpoint is two stores, no system call. */
+    private final MemorySegment offsets;
     private FileChannel data;
     /** The current segment, open for {@code splice(2)}; -1 once splicing failed. */
     private int spliceTarget = -1;
@@ -61,14 +69,24 @@ final class Journal implements AutoCloseable {
         this.dir = dir;
         this.name = name;
         this.offsetsFile = dir.resolve(name + ".offsets");
-        this.offsets = FileChannel.open(offsetsFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-            StandardOpenOption.WRITE);
-        if (offsets.size() >= 16) {
-            offsets.read(offsetsBuffer.clear(), 0);
-            base = offsetsBuffer.getLong(0);
-            resume = offsetsBuffer.getLong(8);
+        try (FileChannel f = FileChannel.open(offsetsFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+            final boolean written = f.size() >= 16;
+            this.offsets = f.map(FileChannel.MapMode.READ_WRITE, 0, 16, offsetsArena); // a new file grows to 16
+            if (written) {
+                base = offsets.get(OFFSET, 0);
+                resume = offsets.get(OFFSET, 8);
+            }
+        } catch (final IOException | RuntimeException e) {
+            offsetsArena.close();
+            throw e;
         }
-        this.data = openSegment(base);
+        try {
+            this.data = openSegment(base);
+        } catch (final IOException | RuntimeException e) {
+            offsetsArena.close();
+            throw e;
+        }
         end = base + data.size();
         resume = Math.max(base, Math.min(resume, end));
         deleteSegmentsOtherThan(base);
@@ -280,10 +298,16 @@ final class Journal implements AutoCloseable {
         Files.deleteIfExists(segment(oldBase));
     }
 
-    private void writeOffsets() throws IOException {
-        offsetsBuffer.clear();
-        offsetsBuffer.putLong(0, base).putLong(8, resume);
-        offsets.write(offsetsBuffer, 0);
+    /**
+     * Records base and resume offset in the mapped offsets file: the page cache has them at once, so they survive
+     * the process (not the host: no msync, as no fsync before). A pwrite(2) of these 16 bytes after every flush of
+     * every stream cost a file-time update and an ext4 journal handle each: with 1000 quiet containers, half of the
+     * publisher's CPU. Each store is one aligned 8-byte write; base goes first, and a kill between the two leaves a
+     * resume offset below the new base, which {@link #open} raises to the base: the bytes from there on.
+     */
+    private void writeOffsets() {
+        offsets.set(OFFSET, 0, base);
+        offsets.set(OFFSET, 8, resume);
     }
 
     /** Closes the files and keeps them (for the next start). */
@@ -294,9 +318,10 @@ final class Journal implements AutoCloseable {
             closeSpliceTarget();
             try {
                 data.close();
-                offsets.close();
             } catch (final IOException e) {
                 LOG.warn("cannot close journal {}: {}", name, e.toString());
+            } finally {
+                offsetsArena.close();
             }
         }
     }

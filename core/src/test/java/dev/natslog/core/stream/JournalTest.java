@@ -49,6 +49,32 @@ class JournalTest {
         return out.toByteArray();
     }
 
+    /**
+     * The offsets file is mapped, not written: what a checkpoint records must be in the file at once, for a process
+     * killed before any close (read here through the file while the journal is still open), and in the format
+     * earlier versions wrote with pwrite (two big-endian longs: base, resume offset), which an upgrade reads back.
+     */
+    @Test
+    void aCheckpointIsInTheFileAtOnceInTheFormatEarlierVersionsWrote() throws Exception {
+        try (Journal j = Journal.open(dir, "m")) {
+            j.append(Unpooled.wrappedBuffer(bytes(1000, 1)));
+            j.checkpoint(640);
+            final ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("m.offsets")));
+            assertEquals(16, file.capacity());
+            assertEquals(0, file.getLong(0), "base");
+            assertEquals(640, file.getLong(8), "resume offset, before any close");
+        }
+        // as an earlier version left them: segment at stream offset 100 with 300 bytes, resume offset 250
+        Files.write(dir.resolve("old.100.journal"), bytes(300, 7));
+        Files.write(dir.resolve("old.offsets"), ByteBuffer.allocate(16).putLong(0, 100).putLong(8, 250).array());
+        try (Journal j = Journal.open(dir, "old")) {
+            assertEquals(250, j.resumeOffset());
+            final byte[] expected = new byte[150];
+            System.arraycopy(bytes(300, 7), 150, expected, 0, 150);
+            assertArrayEquals(expected, replay(j));
+        }
+    }
+
     @Test
     void aReopenedJournalReplaysFromTheLastCheckpoint() throws Exception {
         try (Journal j = Journal.open(dir, "s")) {
