@@ -39,8 +39,7 @@ class SharedConnectionTest {
         try (NatsServer nats = NatsServer.start(dir);
              Connection subscriber = Nats.connect(nats.url());
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
-            final Subscription sub = subscriber.subscribe("cp");
-            subscriber.flush(Duration.ofSeconds(5));
+            final Subscription sub = subscribed(subscriber, "cp");
             final SharedConnection connection = connections.acquire(settings(nats));
             record Checkpoint(long resume, String thread) {
             }
@@ -78,8 +77,7 @@ class SharedConnectionTest {
         try (NatsServer nats = NatsServer.start(dir);
              Connection subscriber = Nats.connect(nats.url());
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
-            final Subscription sub = subscriber.subscribe("trickle");
-            subscriber.flush(Duration.ofSeconds(5));
+            final Subscription sub = subscribed(subscriber, "trickle");
             final SharedConnection connection = connections.acquire(settings(nats));
             final ConcurrentLinkedQueue<Long> checkpoints = new ConcurrentLinkedQueue<>();
             final EventQueue queue = queue("trickle", checkpoints::add);
@@ -160,8 +158,7 @@ class SharedConnectionTest {
         try (NatsServer nats = NatsServer.start(dir);
              Connection subscriber = Nats.connect(nats.url());
              NatsConnections connections = new NatsConnections(new BufferBudget(1 << 22), 0)) {
-            final Subscription sub = subscriber.subscribe("many.>");
-            subscriber.flush(Duration.ofSeconds(5));
+            final Subscription sub = subscribed(subscriber, "many.>");
             final SharedConnection connection = connections.acquire(settings(nats));
             final int streams = 100;
             final int lines = 20;
@@ -227,6 +224,13 @@ class SharedConnectionTest {
             }
         }
         return out;
+    }
+
+    /** A subscription the server knows of (flushed) before anything is published. */
+    private static Subscription subscribed(final Connection subscriber, final String subject) throws Exception {
+        final Subscription sub = subscriber.subscribe(subject);
+        subscriber.flush(Duration.ofSeconds(5));
+        return sub;
     }
 
     private static ConnectionSettings settings(final NatsServer nats) {
