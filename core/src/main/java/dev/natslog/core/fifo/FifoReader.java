@@ -257,20 +257,17 @@ public final class FifoReader implements AutoCloseable {
                 if (ended) {
                     return;
                 }
-                if (drained && got > 0 && got < coalesceBelow) {
-                    final long now = System.nanoTime();
-                    final boolean busy = now - lastBytesNanos < 2 * coalesceNanos; // read on a timer, a busy FIFO stays busy
-                    lastBytesNanos = now;
-                    if (busy) {
-                        pollSoon();
-                    } else {
-                        arm(); // bytes after a quiet while: one wake-up per write is cheaper than a timer's two reads
-                    }
+                final long previousBytes = lastBytesNanos;
+                if (got > 0) {
+                    lastBytesNanos = System.nanoTime();
+                }
+                // read on a timer, a busy FIFO stays busy: its reads come one window apart
+                if (drained && got > 0 && got < coalesceBelow && lastBytesNanos - previousBytes < 2 * coalesceNanos) {
+                    pollSoon();
                 } else {
-                    if (got > 0) {
-                        lastBytesNanos = System.nanoTime();
-                    }
-                    arm(); // idle: wait for the next write; heavy (or more to read): epoll calls at once
+                    // idle: wait for the next write; quiet (bytes after a while): one wake-up per write is cheaper
+                    // than a timer and its reads; heavy (or more to read): epoll calls at once
+                    arm();
                 }
             } catch (final IOException e) {
                 end(e);
