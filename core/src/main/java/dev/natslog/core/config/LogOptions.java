@@ -36,6 +36,11 @@ public final class LogOptions {
     public static final String KEY_SERVERS = "nats-servers";
     public static final String KEY_MAX_RECONNECT = "nats-max-reconnect";
     public static final String KEY_SUBJECT = "nats-subject";
+    /**
+     * Longest subject, in UTF-8 bytes: a {@code PUB} line (subject, size, CRLF) must stay within the server's
+     * default {@code max_control_line} of 4 KiB, or the server closes the connection.
+     */
+    public static final int MAX_SUBJECT_BYTES = 4000;
     public static final String KEY_USER = "nats-user";
     public static final String KEY_PASS = "nats-pass";
     public static final String KEY_TOKEN = "nats-token";
@@ -381,7 +386,7 @@ public final class LogOptions {
 
     /**
      * A publish subject: tokens separated by '.', none empty; no whitespace or control characters; no
-     * wildcards ('*', '>').
+     * wildcards ('*', '>'); at most {@link #MAX_SUBJECT_BYTES} bytes.
      */
     private static void checkSubject(final String key, final String shownValue, final String subject) {
         final String rendered = shownValue.equals(subject) ? "" : " (rendered: '" + subject + "')";
@@ -399,6 +404,11 @@ public final class LogOptions {
         }
         if (subject.startsWith(".") || subject.endsWith(".") || subject.contains("..")) {
             throw invalid(key, shownValue, "expected a NATS subject of non-empty tokens separated by '.'" + rendered);
+        }
+        final int bytes = subject.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SUBJECT_BYTES) {
+            throw invalid(key, shownValue, "expected a NATS subject of at most " + MAX_SUBJECT_BYTES + " bytes, got "
+                + bytes + rendered);
         }
     }
 

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * from there (after a crash) loses nothing. The publisher hands it to the queue's {@code checkpoint} right after
  * each flush that confirmed some of its events, so a crash sends again at most what was in flight.
  *
- * <p><b>Allocation:</b> per line, the event's {@code byte[]} (in {@link #poll}); pooled chunks as records need
- * them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
+ * <p><b>Allocation:</b> none per line ({@link #poll} encodes into the encoder's scratch buffer, which the
+ * publisher copies into its {@link PubBatch}); pooled chunks as records need them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
  * partly used chunk per non-empty queue — never a reallocation, never a copy of what waits.
  */
 public final class EventQueue {
@@ -42,6 +42,7 @@ public final class EventQueue {
     private static final byte PARTIAL_LAST = 2;
 
     private final String subject;
+    private final byte[] subjectBytes;
     private final String name;
     /** True while the queue is on its publisher's ready list (so it is put there once). */
     final AtomicBoolean scheduled = new AtomicBoolean();
@@ -83,6 +84,7 @@ public final class EventQueue {
                       final byte[] prefix, final ByteBufAllocator allocator,
                       final java.util.function.LongConsumer checkpoint) {
         this.subject = subject;
+        this.subjectBytes = subject.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.name = name;
         this.confirmedResume = initialResume;
         this.bound = bound > 0 ? new BufferBudget(bound) : null;
@@ -93,6 +95,11 @@ public final class EventQueue {
 
     public String subject() {
         return subject;
+    }
+
+    /** @return the subject, UTF-8 (not to be modified). */
+    byte[] subjectBytes() {
+        return subjectBytes;
     }
 
     public String name() {
@@ -153,14 +160,14 @@ public final class EventQueue {
      *
      * @param resumeOut   gets its resume offset at {@code index}.
      * @param reservedOut gets the bytes reserved for it at {@code index}, to be released when it is done.
-     * @return the event, or null when there is none.
+     * @return the event (its readable bytes), or null when there is none; valid until the next call.
      */
-    synchronized byte[] poll(final long[] resumeOut, final int[] reservedOut, final int index) {
+    synchronized ByteBuf poll(final long[] resumeOut, final int[] reservedOut, final int index) {
         if (closed) {
             return null;
         }
         if (0 != retrySize) {
-            final byte[] e = retry[retryHead];
+            final ByteBuf e = io.netty.buffer.Unpooled.wrappedBuffer(retry[retryHead]);
             resumeOut[index] = retryResume[retryHead];
             reservedOut[index] = retryReserved[retryHead];
             retry[retryHead] = null;
@@ -187,7 +194,11 @@ public final class EventQueue {
         if (0 != (flags & PARTIAL)) {
             view.markPartial(r, source + sourceLength, idLength, ordinal, 0 != (flags & PARTIAL_LAST));
         }
-        final byte[] event = encoder.encode(view);
+        ByteBuf event = encoder.encodeInPlace(view);
+        if (event.capacity() > JsonEventEncoder.KEEP_CAPACITY) { // a huge line: its scratch is not kept
+            event = io.netty.buffer.Unpooled.wrappedBuffer(io.netty.buffer.ByteBufUtil.getBytes(event));
+            encoder.trimScratch();
+        }
         r.readerIndex(start + size);
         lines--;
         if (!r.isReadable()) {
@@ -246,9 +257,9 @@ public final class EventQueue {
     }
 
     /** An event taken by {@link #poll} cannot ever be sent (e.g. over the server's max_payload). */
-    void discarded(final byte[] event, final long resume) {
+    void discarded(final int eventLength, final long resume) {
         dropped.incrementAndGet();
-        droppedBytes.addAndGet(event.length);
+        droppedBytes.addAndGet(eventLength);
         settle(resume);
     }
 

@@ -8,11 +8,14 @@ import io.nats.client.Consumer;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.impl.PubBatchMessage;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -24,7 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Never blocks a FIFO reader.</b> {@link #offer} only reserves room in the stream's own bound (if any) and
  * in the plugin-wide {@link BufferBudget}, and appends to the stream's {@link EventQueue}; when either is spent,
  * the event is dropped and counted. The publisher thread takes batches from the queues with events (round robin, each
- * queue in order), publishes them, then {@code flush}es — when a flush's worth are in flight, or
+ * queue in order), writes them as NATS protocol text into a {@link PubBatch} that jnats' writer sends as it is
+ * ({@link io.nats.client.impl.PubBatchMessage}: one queue item per ~64 KiB instead of one message object, lock and
+ * wake-up per event), then {@code flush}es — when a flush's worth are in flight, or
  * {@link #FLUSH_DELAY_NANOS} after the oldest unconfirmed one once no queue is ready: a flush that returns means the server has processed
  * everything before it, and only then are the events confirmed and their bytes given back to the budget. If the
  * connection drops before that, the unconfirmed events go back to the head of their queues and are published
@@ -91,14 +96,29 @@ public final class SharedConnection {
     /** Disconnections seen by the listener. */
     private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
     private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
-    private final byte[][] inflightEvent = new byte[MAX_INFLIGHT][];
+    /** The protocol text holding each in-flight event (the batch's working array until it is handed over). */
+    private final byte[][] inflightWire = new byte[MAX_INFLIGHT][];
+    private final int[] inflightOffset = new int[MAX_INFLIGHT];
+    private final int[] inflightLength = new int[MAX_INFLIGHT];
     private final long[] inflightResume = new long[MAX_INFLIGHT];
     private final int[] inflightReserved = new int[MAX_INFLIGHT];
     private int inflightCount;
     private long inflightBytes;
+    /** Events published since the last hand-over to jnats: in-flight indices {@code batchStart..inflightCount-1}. */
+    private final PubBatch batch = new PubBatch(Options.DEFAULT_BUFFER_SIZE);
+    private int batchStart;
+    /** False to publish event by event with jnats' public API (its internals did not link, or a test asks). */
+    private boolean batched;
     private long lastOversizeLog;
 
     SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice) {
+        this(settings, budget, nice, true);
+    }
+
+    /** @param batched false to publish event by event with jnats' public API, as if its internals did not link. */
+    SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice,
+                     final boolean batched) {
+        this.batched = batched;
         this.settings = settings;
         this.budget = budget;
         this.nice = nice;
@@ -235,6 +255,12 @@ public final class SharedConnection {
             }
             final EventQueue queue = ready.poll();
             if (null == queue) {
+                if (!batch.isEmpty()) { // nothing else to add: to jnats with it before waiting
+                    if (!handOver(c)) {
+                        requeueInflight();
+                    }
+                    continue;
+                }
                 if (inflightCount > 0) {
                     final long wait = oldestInflightNanos + FLUSH_DELAY_NANOS - System.nanoTime();
                     if (wait <= 0 || stopping) {
@@ -287,40 +313,90 @@ public final class SharedConnection {
         gathering = false;
     }
 
-    /** @return false when the connection failed under it (the taken events are in flight, to be requeued). */
+    /**
+     * Takes up to {@link #BATCH_PER_QUEUE} of a queue's events into the {@link PubBatch}, handing the batch to jnats
+     * whenever it is full.
+     *
+     * @return false when the connection failed under it (the taken events are in flight, to be requeued).
+     */
     private boolean publishBatch(final Connection c, final EventQueue queue) {
         final long maxPayload = c.getMaxPayload();
+        final byte[] subject = queue.subjectBytes();
         for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
-            final byte[] event = queue.poll(inflightResume, inflightReserved, inflightCount);
+            final ByteBuf event = queue.poll(inflightResume, inflightReserved, inflightCount);
             if (null == event) {
                 return true;
             }
-            if (maxPayload > 0 && event.length > maxPayload) {
+            final int size = event.readableBytes();
+            if (maxPayload > 0 && size > maxPayload) {
                 budget.release(inflightReserved[inflightCount]);
                 queue.release(inflightReserved[inflightCount]);
-                queue.discarded(event, inflightResume[inflightCount]);
-                logOversize(queue, event.length, maxPayload);
+                queue.discarded(size, inflightResume[inflightCount]);
+                logOversize(queue, size, maxPayload);
                 continue;
             }
+            final boolean connected = batch.fits(subject, size) || handOver(c);
             if (0 == inflightCount) {
                 oldestInflightNanos = System.nanoTime();
                 inflightReconnects = c.getStatistics().getReconnects();
                 inflightDisconnects = disconnects.get();
             }
             inflightQueue[inflightCount] = queue;
-            inflightEvent[inflightCount] = event;
+            inflightOffset[inflightCount] = batch.add(subject, event);
+            inflightWire[inflightCount] = batch.wire();
+            inflightLength[inflightCount] = size;
             inflightCount++;
-            inflightBytes += event.length;
-            try {
-                c.publish(queue.subject(), event);
-            } catch (final IllegalStateException e) {
-                return false; // disconnected or closed meanwhile
+            inflightBytes += size;
+            if (!connected) {
+                return false;
             }
         }
         return true;
     }
 
+    /**
+     * Hands the batch to jnats, whose writer thread sends it. Events in it point at the array handed over from
+     * now on.
+     *
+     * @return false when the connection is not connected (the events stay in flight, to be requeued).
+     */
+    private boolean handOver(final Connection c) {
+        if (batch.isEmpty()) {
+            return true;
+        }
+        final int length = batch.length();
+        final int firstControlLine = batch.firstControlLine();
+        final byte[] wire = batch.take();
+        final int from = batchStart;
+        for (int i = from; i < inflightCount; i++) {
+            inflightWire[i] = wire;
+        }
+        batchStart = inflightCount;
+        try {
+            if (batched) {
+                try {
+                    PubBatchMessage.queue(c, wire, length, firstControlLine);
+                    return true;
+                } catch (final LinkageError | ClassCastException e) {
+                    batched = false;
+                    LOG.error("publishing event by event: this jnats does not take batches ({})", e.toString());
+                }
+            }
+            for (int i = from; i < inflightCount; i++) {
+                c.publish(inflightQueue[i].subject(),
+                    Arrays.copyOfRange(wire, inflightOffset[i], inflightOffset[i] + inflightLength[i]));
+            }
+            return true;
+        } catch (final IllegalStateException e) {
+            return false; // disconnected or closed meanwhile
+        }
+    }
+
     private void flush(final Connection c) {
+        if (!handOver(c)) { // the flush's PING must follow every event it confirms
+            requeueInflight();
+            return;
+        }
         try {
             c.flush(FLUSH_TIMEOUT);
         } catch (final Exception e) {
@@ -340,29 +416,34 @@ public final class SharedConnection {
             budget.release(inflightReserved[i]);
             final EventQueue q = inflightQueue[i];
             q.release(inflightReserved[i]);
-            q.confirmed(inflightResume[i], inflightEvent[i].length);
+            q.confirmed(inflightResume[i], inflightLength[i]);
             if (i + 1 == inflightCount || inflightQueue[i + 1] != q) {
                 q.checkpoint(); // at the end of each run of one queue's events: a crash now repeats none of them
             }
             inflightQueue[i] = null;
-            inflightEvent[i] = null;
+            inflightWire[i] = null;
         }
         inflightCount = 0;
         inflightBytes = 0;
+        batchStart = 0;
     }
 
-    /** Puts unconfirmed events back at the head of their queues, in their order. */
+    /** Puts unconfirmed events back at the head of their queues, in their order (also those not handed over). */
     private void requeueInflight() {
         for (int i = inflightCount - 1; i >= 0; i--) {
-            inflightQueue[i].pushBack(inflightEvent[i], inflightResume[i], inflightReserved[i]);
+            final int from = inflightOffset[i];
+            inflightQueue[i].pushBack(Arrays.copyOfRange(inflightWire[i], from, from + inflightLength[i]),
+                inflightResume[i], inflightReserved[i]);
         }
         for (int i = 0; i < inflightCount; i++) {
             schedule(inflightQueue[i]);
             inflightQueue[i] = null;
-            inflightEvent[i] = null;
+            inflightWire[i] = null;
         }
         inflightCount = 0;
         inflightBytes = 0;
+        batch.clear();
+        batchStart = 0;
     }
 
     private void logOversize(final EventQueue queue, final int size, final long maxPayload) {

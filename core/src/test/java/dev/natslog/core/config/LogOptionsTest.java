@@ -163,6 +163,7 @@ class LogOptionsTest {
             Arguments.of(opts("nats-subject", ".logs"), "nats-subject", "non-empty tokens"),
             Arguments.of(opts("nats-subject", "logs."), "nats-subject", "non-empty tokens"),
             Arguments.of(opts("nats-subject", "a\tb"), "nats-subject", "without whitespace"),
+            Arguments.of(opts("nats-subject", "a." + "b".repeat(3999)), "nats-subject", "expected a NATS subject of at most 4000 bytes, got 4001"),
             Arguments.of(opts("nats-pass", "p"), "nats-pass", "nats-pass needs nats-user"),
             Arguments.of(opts("nats-user", "u", "nats-token", "t"), "nats-token", "cannot be used together"),
             Arguments.of(opts("nats-token", ""), "nats-token", "nats-token is empty"),

@@ -31,6 +31,12 @@ class EventQueueTest {
         return l;
     }
 
+    /** @return the polled event's bytes, or null. */
+    private static byte[] poll(final EventQueue q, final long[] resume, final int[] reserved, final int index) {
+        final ByteBuf e = q.poll(resume, reserved, index);
+        return null == e ? null : io.netty.buffer.ByteBufUtil.getBytes(e);
+    }
+
     private static byte[] expected(final LogLine line) {
         try (JsonEventEncoder e = new JsonEventEncoder(PREFIX, PooledByteBufAllocator.DEFAULT)) {
             return e.encode(line);
@@ -52,12 +58,12 @@ class EventQueueTest {
         final long[] resume = new long[1];
         final int[] reserved = new int[1];
         for (int i = 0; i < lines.length; i++) {
-            final byte[] e = q.poll(resume, reserved, 0);
+            final byte[] e = poll(q, resume, reserved, 0);
             assertArrayEquals(expected(lines[i]), e, "line " + i);
             assertEquals(10L * i, resume[0]);
             assertEquals(EventQueue.recordSize(lines[i]), reserved[0]);
         }
-        assertNull(q.poll(resume, reserved, 0));
+        assertNull(poll(q, resume, reserved, 0));
         assertFalse(q.hasEvents());
         q.close();
     }
@@ -71,13 +77,13 @@ class EventQueueTest {
         q.add(b, EventQueue.recordSize(b));
         final long[] resume = new long[2];
         final int[] reserved = new int[2];
-        final byte[] first = q.poll(resume, reserved, 0);
+        final byte[] first = poll(q, resume, reserved, 0);
         final boolean[] drained = {false};
         q.end(() -> drained[0] = true);
         q.pushBack(first, resume[0], reserved[0]); // its flush failed
-        assertArrayEquals(first, q.poll(resume, reserved, 0));
+        assertArrayEquals(first, poll(q, resume, reserved, 0));
         assertEquals(5, resume[0]);
-        assertArrayEquals(expected(b), q.poll(resume, reserved, 1));
+        assertArrayEquals(expected(b), poll(q, resume, reserved, 1));
         q.confirmed(resume[0], first.length);
         assertFalse(drained[0]);
         assertEquals(5, q.confirmedResume());

@@ -188,6 +188,102 @@ class SharedConnectionTest {
         }
     }
 
+    /**
+     * The publisher writes events as protocol text in batches of many subjects and sizes (tiny, near and past a
+     * batch's 64 KiB, multi-byte subjects); each must arrive on its subject with exactly the bytes the encoder
+     * makes, in order — with batches handed to jnats' writer, and event by event through its public API (the path
+     * taken if jnats' internals did not link).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "batched={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void everyEventArrivesOnItsSubjectWithItsExactBytesWhateverTheBatching(final boolean batched) throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url())) {
+            final Subscription sub = subscribed(subscriber, "mix.>");
+            final SharedConnection connection = new SharedConnection(settings(nats), new BufferBudget(1 << 26), 0,
+                batched);
+            connection.connect(NatsConnections.options(settings(nats)).writerThreadFactory(connection.writerThreads()));
+            final String[] subjects = {"mix.a", "mix.\u00e9t\u00e9", "mix.c.d"};
+            final List<EventQueue> queues = new java.util.ArrayList<>();
+            for (final String subject : subjects) {
+                queues.add(queue(subject, resume -> { }));
+            }
+            final int[] sizes = {1, 100, 1000, 30_000, 65_000, 70_000, 200_000};
+            final List<List<byte[]>> expected = new java.util.ArrayList<>();
+            final java.util.Random random = new java.util.Random(7);
+            for (int q = 0; q < subjects.length; q++) {
+                expected.add(new java.util.ArrayList<>());
+            }
+            for (int i = 0; i < 600; i++) {
+                final int q = random.nextInt(subjects.length);
+                final int size = i % 10 == 0 ? sizes[random.nextInt(sizes.length)] : 50 + random.nextInt(400);
+                final LogLine l = line(i + " " + "x".repeat(size), i, i + 1);
+                try (JsonEventEncoder encoder = new JsonEventEncoder(
+                    JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT)) {
+                    expected.get(q).add(encoder.encode(l));
+                }
+                connection.offer(queues.get(q), l);
+            }
+            final int[] next = new int[subjects.length];
+            for (int n = 0; n < 600; n++) {
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m, "message " + n + " of 600");
+                final int q = List.of(subjects).stream().map(SharedConnectionTest::asJnatsReadsIt).toList()
+                    .indexOf(m.getSubject());
+                assertTrue(q >= 0, "a known subject: " + m.getSubject());
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected.get(q).get(next[q]), m.getData(),
+                    "event " + next[q] + " of " + m.getSubject());
+                next[q]++;
+            }
+            for (int q = 0; q < subjects.length; q++) {
+                assertEquals(expected.get(q).size(), next[q], subjects[q]);
+                final EventQueue queue = queues.get(q);
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (queue.sent() < expected.get(q).size() && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(expected.get(q).size(), queue.sent(), "confirmed on " + subjects[q]);
+            }
+            connection.close(Duration.ofSeconds(5));
+            queues.forEach(EventQueue::close);
+        }
+    }
+
+    /**
+     * An event over the server's {@code max_payload} cannot ever be sent: it is dropped and counted, and the
+     * events around it go out on a connection that stays up.
+     */
+    @Test
+    void anEventOverTheServersMaxPayloadIsDroppedAndCountedAndTheOthersArrive() throws Exception {
+        final Path conf = dir.resolve("small.conf");
+        java.nio.file.Files.writeString(conf, "max_payload: 2048\n");
+        try (NatsServer nats = NatsServer.start(dir, "-c", conf.toString());
+             Connection subscriber = Nats.connect(nats.url());
+             NatsConnections connections = new NatsConnections(new BufferBudget(1 << 20), 0)) {
+            final Subscription sub = subscribed(subscriber, "small");
+            final SharedConnection connection = connections.acquire(settings(nats));
+            final EventQueue queue = queue("small", resume -> { });
+            connection.offer(queue, line("before", 1, 1));
+            connection.offer(queue, line("x".repeat(3000), 2, 2));
+            connection.offer(queue, line("after", 3, 3));
+            for (final String text : new String[] {"before", "after"}) {
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m, text + " delivered");
+                assertTrue(new String(m.getData(), StandardCharsets.UTF_8).contains("\"" + text + "\""),
+                    new String(m.getData(), StandardCharsets.UTF_8));
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (queue.sent() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(2, queue.sent());
+            assertEquals(1, queue.dropped());
+            assertEquals(3, queue.confirmedResume());
+            connections.release(connection);
+            queue.close();
+        }
+    }
+
     /** The publishing threads yield to the containers: their nice value is the one configured. */
     @Test
     void thePublishingThreadsRunAtTheConfiguredNiceValue() throws Exception {
@@ -224,6 +320,15 @@ class SharedConnectionTest {
             }
         }
         return out;
+    }
+
+    /** A subject as jnats' reader gives it: each byte received (UTF-8 here) as a char, sign-extended. */
+    private static String asJnatsReadsIt(final String subject) {
+        final StringBuilder s = new StringBuilder();
+        for (final byte b : subject.getBytes(StandardCharsets.UTF_8)) {
+            s.append((char) b);
+        }
+        return s.toString();
     }
 
     /** A subscription the server knows of (flushed) before anything is published. */
