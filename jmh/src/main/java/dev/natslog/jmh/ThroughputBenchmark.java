@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * End-to-end throughput: the real plugin jar, driven like dockerd (FIFOs, StartLogging/StopLogging on its unix
  * socket, frames written as fast as the pipes take them), publishing into a real nats-server, with a subscriber
  * counting what arrives. In the same run, the ceiling: a plain jnats publisher pushing payloads of the same size
- * through the same server to the same subscriber.
+ * through the same server to the same subscriber; and the same payloads as {@code PUB} text in 64 KiB batches
+ * (jnats with {@code PubBatchMessage}, the way the plugin publishes).
  *
  * <pre>java -cp jmh/target/benchmarks.jar dev.natslog.jmh.ThroughputBenchmark [plugin.jar] [lines]</pre>
  *
@@ -75,9 +76,13 @@ public final class ThroughputBenchmark {
                     "threads", "lost");
 
                 final double[] ceilingCpu = new double[1];
-                final double ceiling = ceiling(url, lines, eventSize, received, ceilingCpu);
+                final double ceiling = ceiling(url, lines, eventSize, received, ceilingCpu, false);
                 System.out.printf("%-34s %,12.0f %14.2f %12s %10s %8s   (jnats alone: its publishing and writer threads)%n",
                     "ceiling: plain jnats publisher", ceiling, ceilingCpu[0] / (lines / 1e6), "-", "-", "0");
+                final double batched = ceiling(url, lines, eventSize, received, ceilingCpu, true);
+                System.out.printf("%-34s %,12.0f %14.2f %12s %10s %8s   (%.0f %% of the ceiling; PUBs in 64 KiB batches, as the plugin)%n",
+                    "jnats, batched (PubBatchMessage)", batched, ceilingCpu[0] / (lines / 1e6), "-", "-", "0",
+                    100 * batched / ceiling);
 
                 plugin = startPlugin(jar, dir);
                 final Path socket = dir.resolve("nats.sock");
@@ -106,12 +111,14 @@ public final class ThroughputBenchmark {
     }
 
     /**
+     * @param batched false: {@code publish} per message (the ceiling); true: the messages as protocol text in
+     *                64 KiB batches handed to jnats' writer with {@code PubBatchMessage}, as the plugin publishes.
      * @return the ceiling's messages per second; {@code cpuOut[0]} gets the CPU seconds that jnats' publishing took
      *     (the publishing thread and the connection's writer thread): its own cost per message, the floor of any
      *     publisher built on it.
      */
     private static double ceiling(final String url, final int n, final int size, final AtomicLong received,
-                                  final double[] cpuOut) throws Exception {
+                                  final double[] cpuOut, final boolean batched) throws Exception {
         final byte[] payload = new byte[size];
         java.util.Arrays.fill(payload, (byte) 'x');
         final long before = received.get();
@@ -121,8 +128,12 @@ public final class ThroughputBenchmark {
             final long writer0 = threadTicks("ceiling-writer");
             final long t0 = System.nanoTime();
             final long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-            for (int i = 0; i < n; i++) {
-                pub.publish(SUBJECT_PREFIX + "ceiling", payload.clone()); // a fresh array per message, as the plugin's
+            if (batched) {
+                publishBatched(pub, payload, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    pub.publish(SUBJECT_PREFIX + "ceiling", payload.clone()); // a fresh array per message
+                }
             }
             pub.flush(Duration.ofSeconds(60));
             final long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0;
@@ -130,6 +141,26 @@ public final class ThroughputBenchmark {
             final double rate = n / ((System.nanoTime() - t0) / 1e9);
             cpuOut[0] = cpu / 1e9 + (threadTicks("ceiling-writer") - writer0) / 100.0;
             return rate;
+        }
+    }
+
+    /** Publishes n copies of the payload as {@code PUB} text in 64 KiB batches, each batch in an array of its own. */
+    private static void publishBatched(final Connection pub, final byte[] payload, final int n) {
+        final byte[] control = ("PUB " + SUBJECT_PREFIX + "ceiling " + payload.length + "\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        final int each = control.length + payload.length + 2;
+        final byte[] scratch = new byte[Options.DEFAULT_BUFFER_SIZE];
+        for (int i = 0; i < n; ) {
+            int length = 0;
+            for (; i < n && length + each <= scratch.length; i++) {
+                System.arraycopy(control, 0, scratch, length, control.length);
+                System.arraycopy(payload, 0, scratch, length + control.length, payload.length);
+                scratch[length + each - 2] = '\r';
+                scratch[length + each - 1] = '\n';
+                length += each;
+            }
+            io.nats.client.impl.PubBatchMessage.queue(pub, java.util.Arrays.copyOf(scratch, length), length,
+                control.length - 2);
         }
     }
 
