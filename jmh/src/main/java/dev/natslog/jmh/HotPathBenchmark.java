@@ -10,6 +10,7 @@ import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LineAssembler;
 import dev.natslog.core.event.LogStreamCodec;
 import dev.natslog.core.frame.LogEntryLayout;
+import dev.natslog.core.nats.PubBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -42,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code natsLogDriver}: core's codec, producing the one {@code byte[]} per event handed to jnats.</li>
  *   <li>{@code natsLogDriverInPlace}: the same, stopping at the pooled scratch buffer (no {@code byte[]}): what
  *   the path itself allocates.</li>
+ *   <li>{@code natsLogDriverPubBatch}: what the plugin does now — each event copied with its {@code PUB} line into a
+ *   64 KiB {@link PubBatch}, one exactly sized array per batch handed on.</li>
  *   <li>{@code baselineProtobufJackson}: the straightforward Java way — protobuf-java parses each frame into a
  *   message object, Jackson writes a map of the event's fields to bytes.</li>
  * </ul>
@@ -64,6 +67,7 @@ public class HotPathBenchmark {
     private ByteBuf read;
     private LogStreamCodec codec;
     private LogStreamCodec inPlace;
+    private LogStreamCodec batched;
     private Blackhole sink;
     private int lines;
 
@@ -85,6 +89,14 @@ public class HotPathBenchmark {
         codec = new LogStreamCodec(PooledByteBufAllocator.DEFAULT, prefix, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH,
             LineAssembler.DEFAULT_MAX_LINE_LENGTH, (event, resume) -> bh.consume(event));
         inPlace = LogStreamCodec.inPlaceForBenchmarks(PooledByteBufAllocator.DEFAULT, prefix, bh::consume);
+        final PubBatch batch = new PubBatch(io.nats.client.Options.DEFAULT_BUFFER_SIZE);
+        final byte[] subject = PubBatch.pubPrefix("docker.logs.web");
+        batched = LogStreamCodec.inPlaceForBenchmarks(PooledByteBufAllocator.DEFAULT, prefix, event -> {
+            if (!batch.fits(subject, event.readableBytes())) {
+                bh.consume(batch.take());
+            }
+            batch.add(subject, event);
+        });
 
         logEntry = Baseline.LOG_ENTRY;
         source = logEntry.findFieldByName("source");
@@ -97,6 +109,7 @@ public class HotPathBenchmark {
     public void tearDown() {
         codec.close();
         inPlace.close();
+        batched.close();
         read.release();
     }
 
@@ -110,6 +123,12 @@ public class HotPathBenchmark {
     public void natsLogDriverInPlace() {
         read.clear().writeBytes(fifo);
         inPlace.decode(read);
+    }
+
+    @Benchmark
+    public void natsLogDriverPubBatch() {
+        read.clear().writeBytes(fifo);
+        batched.decode(read);
     }
 
     @Benchmark

@@ -42,7 +42,7 @@ public final class EventQueue {
     private static final byte PARTIAL_LAST = 2;
 
     private final String subject;
-    private final byte[] subjectBytes;
+    private final byte[] pubPrefix;
     private final String name;
     /** True while the queue is on its publisher's ready list (so it is put there once). */
     final AtomicBoolean scheduled = new AtomicBoolean();
@@ -84,7 +84,7 @@ public final class EventQueue {
                       final byte[] prefix, final ByteBufAllocator allocator,
                       final java.util.function.LongConsumer checkpoint) {
         this.subject = subject;
-        this.subjectBytes = subject.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.pubPrefix = PubBatch.pubPrefix(subject);
         this.name = name;
         this.confirmedResume = initialResume;
         this.bound = bound > 0 ? new BufferBudget(bound) : null;
@@ -97,9 +97,9 @@ public final class EventQueue {
         return subject;
     }
 
-    /** @return the subject, UTF-8 (not to be modified). */
-    byte[] subjectBytes() {
-        return subjectBytes;
+    /** @return {@code "PUB <subject> "} ({@link PubBatch#pubPrefix}; not to be modified). */
+    byte[] pubPrefix() {
+        return pubPrefix;
     }
 
     public String name() {

@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * Events written as NATS protocol text, back to back — {@code PUB <subject> <size>\r\n<event>\r\n} each — for
  * jnats' writer to send as they are ({@link io.nats.client.impl.PubBatchMessage}). The publisher thread's own;
- * not thread-safe.
+ * not thread-safe. Public for the benchmarks ({@code HotPathBenchmark}).
  *
  * <p>A batch holds at most {@link #capacity} bytes (jnats' send buffer, so its writer sends one batch per socket
  * write and never grows that buffer), except that an empty batch takes any one event, growing for it.
@@ -16,10 +16,9 @@ import java.util.Arrays;
  * the exactly sized array {@link #take} returns, which jnats' writer reads later and the garbage collector
  * reclaims after. The working array is reused; one grown for a large event is given up at the next {@link #take}.
  */
-final class PubBatch {
-    private static final byte[] PUB = {'P', 'U', 'B', ' '};
-    /** {@code "PUB " + " " + CRLF} and at most 10 digits of size, besides the subject. */
-    private static final int CONTROL_LINE_OVERHEAD = PUB.length + 1 + 10 + 2;
+public final class PubBatch {
+    /** At most 10 digits of size and CRLF after a {@link #pubPrefix}. */
+    private static final int CONTROL_LINE_OVERHEAD = 10 + 2;
 
     private final int capacity;
     private byte[] wire;
@@ -28,50 +27,59 @@ final class PubBatch {
     private int events;
 
     /** @param capacity bytes a batch holds (at least one event of any size is always taken). */
-    PubBatch(final int capacity) {
+    public PubBatch(final int capacity) {
         this.capacity = capacity;
         this.wire = new byte[capacity];
     }
 
-    /** @return whether {@link #add} would take this event without passing the capacity (always when empty). */
-    boolean fits(final byte[] subject, final int size) {
-        return 0 == events || length + CONTROL_LINE_OVERHEAD + subject.length + size + 2 <= capacity;
+    /**
+     * @param pub {@link #pubPrefix} of the subject.
+     * @return whether {@link #add} would take this event without passing the capacity (always when empty).
+     */
+    public boolean fits(final byte[] pub, final int size) {
+        return 0 == events || length + pub.length + CONTROL_LINE_OVERHEAD + size + 2 <= capacity;
     }
 
     /**
      * Appends one event (callers check {@link #fits} first, and hand the batch over when it does not).
      *
-     * @param subject the subject, UTF-8.
-     * @param event   the event, its readable bytes; not modified.
+     * @param pub   {@link #pubPrefix} of the subject.
+     * @param event the event, its readable bytes; not modified.
      * @return the offset of the event's bytes in the batch (and in the array {@link #take} returns).
      */
-    int add(final byte[] subject, final ByteBuf event) {
+    public int add(final byte[] pub, final ByteBuf event) {
         final int size = event.readableBytes();
-        final int needed = length + CONTROL_LINE_OVERHEAD + subject.length + size + 2;
+        final int needed = length + pub.length + 12 + size + 2;
         if (needed > wire.length) {
             wire = Arrays.copyOf(wire, needed);
         }
         final byte[] w = wire;
         int p = length;
-        System.arraycopy(PUB, 0, w, p, PUB.length);
-        p += PUB.length;
-        System.arraycopy(subject, 0, w, p, subject.length);
-        p += subject.length;
-        w[p++] = ' ';
-        p = writeSize(size, w, p);
+        System.arraycopy(pub, 0, w, p, pub.length);
+        p = writeSize(size, w, p + pub.length);
         if (0 == events) {
             firstControlLine = p;
         }
-        w[p++] = '\r';
-        w[p++] = '\n';
+        w[p] = '\r';
+        w[p + 1] = '\n';
+        p += 2;
         final int offset = p;
-        event.getBytes(event.readerIndex(), w, p, size);
+        if (event.hasArray()) { // the encoder's scratch: a plain copy, no bounds checks of the buffer's
+            System.arraycopy(event.array(), event.arrayOffset() + event.readerIndex(), w, p, size);
+        } else {
+            event.getBytes(event.readerIndex(), w, p, size);
+        }
         p += size;
-        w[p++] = '\r';
-        w[p++] = '\n';
-        length = p;
+        w[p] = '\r';
+        w[p + 1] = '\n';
+        length = p + 2;
         events++;
         return offset;
+    }
+
+    /** @return {@code "PUB <subject> "}, what {@link #fits} and {@link #add} take for a subject (made once). */
+    public static byte[] pubPrefix(final String subject) {
+        return ("PUB " + subject + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static int writeSize(final int size, final byte[] a, final int pos) {
@@ -87,7 +95,7 @@ final class PubBatch {
         return pos + digits;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return 0 == events;
     }
 
@@ -107,7 +115,7 @@ final class PubBatch {
     }
 
     /** @return the batch's protocol text in an array of its own, exactly sized; the batch is empty after. */
-    byte[] take() {
+    public byte[] take() {
         final byte[] out = Arrays.copyOf(wire, length);
         clear();
         return out;

@@ -321,7 +321,7 @@ public final class SharedConnection {
      */
     private boolean publishBatch(final Connection c, final EventQueue queue) {
         final long maxPayload = c.getMaxPayload();
-        final byte[] subject = queue.subjectBytes();
+        final byte[] pub = queue.pubPrefix();
         for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
             final ByteBuf event = queue.poll(inflightResume, inflightReserved, inflightCount);
             if (null == event) {
@@ -335,14 +335,14 @@ public final class SharedConnection {
                 logOversize(queue, size, maxPayload);
                 continue;
             }
-            final boolean connected = batch.fits(subject, size) || handOver(c);
+            final boolean connected = batch.fits(pub, size) || handOver(c);
             if (0 == inflightCount) {
                 oldestInflightNanos = System.nanoTime();
                 inflightReconnects = c.getStatistics().getReconnects();
                 inflightDisconnects = disconnects.get();
             }
             inflightQueue[inflightCount] = queue;
-            inflightOffset[inflightCount] = batch.add(subject, event);
+            inflightOffset[inflightCount] = batch.add(pub, event);
             inflightWire[inflightCount] = batch.wire();
             inflightLength[inflightCount] = size;
             inflightCount++;

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PubBatchTest {
-    private static final byte[] SUBJECT = "logs.web".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] SUBJECT = PubBatch.pubPrefix("logs.web");
 
     private static ByteBuf event(final String json) {
         final ByteBuf b = Unpooled.buffer();
@@ -26,7 +26,7 @@ class PubBatchTest {
         final PubBatch batch = new PubBatch(1024);
         assertTrue(batch.isEmpty());
         final int first = batch.add(SUBJECT, event("{\"a\":1}"));
-        final byte[] other = "logs.\u00e9".getBytes(StandardCharsets.UTF_8);
+        final byte[] other = PubBatch.pubPrefix("logs.\u00e9");
         final int second = batch.add(other, event("{\"line\":\"" + "y".repeat(120) + "\"}"));
         final int third = batch.add(SUBJECT, event(""));
         final String expected = "PUB logs.web 7\r\n{\"a\":1}\r\n"
