@@ -107,18 +107,35 @@ public final class JsonEventEncoder implements AutoCloseable {
      * overwritten by the next call.
      */
     public ByteBuf encodeInPlace(final LogLine line) {
-        final int needed = prefix.length + FIXED_BYTES + JsonString.requiredCapacity(line.sourceLength())
-            + JsonString.requiredCapacity(line.textLength())
-            + (line.partial() ? JsonString.requiredCapacity(line.partialIdLength()) : 0);
+        final int needed = maxLength(line);
         ByteBuf buf = scratch;
         if (null == buf) {
             buf = scratch = allocator.heapBuffer(Math.max(needed, 1024));
         } else if (buf.capacity() < needed) {
             buf.capacity(needed);
         }
-        final byte[] a = buf.array();
         final int base = buf.arrayOffset();
-        int p = base;
+        buf.setIndex(0, encodeInto(line, buf.array(), base) - base);
+        return buf;
+    }
+
+    /** @return the most bytes {@link #encodeInto} writes for this line (every byte escaped at its longest). */
+    public int maxLength(final LogLine line) {
+        return prefix.length + FIXED_BYTES + JsonString.requiredCapacity(line.sourceLength())
+            + JsonString.requiredCapacity(line.textLength())
+            + (line.partial() ? JsonString.requiredCapacity(line.partialIdLength()) : 0);
+    }
+
+    /**
+     * Encodes one event into an array the caller owns, without allocating.
+     *
+     * @param line the line; read, not kept.
+     * @param a    where the event goes: {@link #maxLength} bytes of room from {@code pos}.
+     * @param pos  where it starts.
+     * @return the index after its last byte.
+     */
+    public int encodeInto(final LogLine line, final byte[] a, final int pos) {
+        int p = pos;
         System.arraycopy(prefix, 0, a, p, prefix.length);
         p += prefix.length;
         System.arraycopy(TIME, 0, a, p, TIME.length);
@@ -138,8 +155,7 @@ public final class JsonEventEncoder implements AutoCloseable {
             a[p++] = '"';
             a[p++] = '}';
         }
-        buf.setIndex(0, p - base);
-        return buf;
+        return p;
     }
 
     /** Releases the scratch buffer. Idempotent. */

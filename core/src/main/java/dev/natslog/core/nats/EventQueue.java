@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>It holds lines, not events.</b> {@link #add} copies the line (text, source, time, partial metadata, resume
  * offset) as one record into a chain of pooled direct chunks of {@link #CHUNK} bytes (a record never straddles two;
- * a longer line gets a chunk of its own size); {@link #poll} encodes the oldest record into its JSON event
- * on the publisher thread, just before it is published. So a waiting line costs its own bytes plus
+ * a longer line gets a chunk of its own size); {@link #pollInto} encodes the oldest record into its JSON event
+ * on the publisher thread, straight into the batch about to be published. So a waiting line costs its own bytes plus
  * {@link #RECORD_HEADER} — about a tenth of its event for a 100-byte line, which repeats the container's metadata —
  * it is not a heap object the garbage collector copies while NATS is slow, and the event arrays live only from
  * publish to confirmation.
@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * from there (after a crash) loses nothing. The publisher hands it to the queue's {@code checkpoint} right after
  * each flush that confirmed some of its events, so a crash sends again at most what was in flight.
  *
- * <p><b>Allocation:</b> none per line ({@link #poll} encodes into the encoder's scratch buffer, which the
- * publisher copies into its {@link PubBatch}); pooled chunks as records need them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
+ * <p><b>Allocation:</b> none per line ({@link #pollInto} encodes straight into the publisher's {@link PubBatch});
+ * pooled chunks as records need them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
  * partly used chunk per non-empty queue — never a reallocation, never a copy of what waits.
  */
 public final class EventQueue {
@@ -155,29 +155,43 @@ public final class EventQueue {
         lines++;
     }
 
+    /** {@link #pollInto}: no event waits. */
+    static final int NONE = 0;
+    /** {@link #pollInto}: the oldest event went into the batch. */
+    static final int TAKEN = 1;
+    /** {@link #pollInto}: the batch may not have room for the oldest event: hand it over, then call again. */
+    static final int NO_ROOM = 2;
+
     /**
-     * Takes the oldest event (a put-back one first, else the oldest line, encoded now).
+     * Takes the oldest event into a batch (a put-back one first, else the oldest line, encoded straight into it).
      *
+     * @param batch       the publisher's batch; the event's place in it is {@link PubBatch#lastOffset()} and
+     *                    {@link PubBatch#lastSize()}.
      * @param resumeOut   gets its resume offset at {@code index}.
      * @param reservedOut gets the bytes reserved for it at {@code index}, to be released when it is done.
-     * @return the event (its readable bytes), or null when there is none; valid until the next call.
+     * @return {@link #TAKEN}, {@link #NONE} or {@link #NO_ROOM} (nothing taken).
      */
-    synchronized ByteBuf poll(final long[] resumeOut, final int[] reservedOut, final int index) {
+    synchronized int pollInto(final PubBatch batch, final long[] resumeOut, final int[] reservedOut,
+                              final int index) {
         if (closed) {
-            return null;
+            return NONE;
         }
         if (0 != retrySize) {
-            final ByteBuf e = io.netty.buffer.Unpooled.wrappedBuffer(retry[retryHead]);
+            final byte[] e = retry[retryHead];
+            if (!batch.fits(pubPrefix, e.length)) {
+                return NO_ROOM;
+            }
+            batch.add(pubPrefix, io.netty.buffer.Unpooled.wrappedBuffer(e));
             resumeOut[index] = retryResume[retryHead];
             reservedOut[index] = retryReserved[retryHead];
             retry[retryHead] = null;
             retryHead = (retryHead + 1) & (retry.length - 1);
             retrySize--;
             inflight++;
-            return e;
+            return TAKEN;
         }
         if (0 == lines) {
-            return null;
+            return NONE;
         }
         final ByteBuf r = chunks.peekFirst();
         final int start = r.readerIndex();
@@ -194,10 +208,8 @@ public final class EventQueue {
         if (0 != (flags & PARTIAL)) {
             view.markPartial(r, source + sourceLength, idLength, ordinal, 0 != (flags & PARTIAL_LAST));
         }
-        ByteBuf event = encoder.encodeInPlace(view);
-        if (event.capacity() > JsonEventEncoder.KEEP_CAPACITY) { // a huge line: its scratch is not kept
-            event = io.netty.buffer.Unpooled.wrappedBuffer(io.netty.buffer.ByteBufUtil.getBytes(event));
-            encoder.trimScratch();
+        if (!batch.add(pubPrefix, encoder, view)) {
+            return NO_ROOM; // the record stays: encoded again into the next batch
         }
         r.readerIndex(start + size);
         lines--;
@@ -207,7 +219,7 @@ public final class EventQueue {
         resumeOut[index] = resume;
         reservedOut[index] = size;
         inflight++;
-        return event;
+        return TAKEN;
     }
 
     /** Puts an event that was taken but not confirmed back at the head. */
@@ -244,7 +256,7 @@ public final class EventQueue {
         return 0 != lines || 0 != retrySize;
     }
 
-    /** An event taken by {@link #poll} was confirmed by NATS. */
+    /** An event taken by {@link #pollInto} was confirmed by NATS. */
     void confirmed(final long resume, final int eventLength) {
         sent.incrementAndGet();
         sentBytes.addAndGet(eventLength);
@@ -256,14 +268,14 @@ public final class EventQueue {
         checkpoint.accept(confirmedResume);
     }
 
-    /** An event taken by {@link #poll} cannot ever be sent (e.g. over the server's max_payload). */
+    /** An event taken by {@link #pollInto} cannot ever be sent (e.g. over the server's max_payload). */
     void discarded(final int eventLength, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(eventLength);
         settle(resume);
     }
 
-    /** An event taken by {@link #poll} is done with (sent or given up): runs the drained action when it was the last. */
+    /** An event taken by {@link #pollInto} is done with (sent or given up): runs the drained action when it was the last. */
     private void settle(final long resume) {
         final Runnable done;
         synchronized (this) {

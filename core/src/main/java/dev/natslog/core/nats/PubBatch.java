@@ -1,5 +1,7 @@
 package dev.natslog.core.nats;
 
+import dev.natslog.core.event.JsonEventEncoder;
+import dev.natslog.core.event.LogLine;
 import io.netty.buffer.ByteBuf;
 
 import java.util.Arrays;
@@ -12,9 +14,15 @@ import java.util.Arrays;
  * <p>A batch holds at most {@link #capacity} bytes (jnats' send buffer, so its writer sends one batch per socket
  * write and never grows that buffer), except that an empty batch takes any one event, growing for it.
  *
- * <p><b>Allocation:</b> none per event (the event is copied in, its size written as digits by hand); per batch,
- * the exactly sized array {@link #take} returns, which jnats' writer reads later and the garbage collector
- * reclaims after. The working array is reused; one grown for a large event is given up at the next {@link #take}.
+ * <p>An event is encoded straight into the batch ({@link #add(byte[], JsonEventEncoder, LogLine)}): its {@code PUB}
+ * line first, with room for the digits of the largest size the line could encode to, then the event; the size is
+ * then written right-aligned in that room, spaces before it — NATS takes any run of whitespace as one field
+ * delimiter, so {@code PUB logs 450} may read {@code PUB logs  450} (one byte more when the bound has one more digit
+ * than the event: a 100-byte line's bound is ~1.2 KB, its event ~450 B).
+ *
+ * <p><b>Allocation:</b> none per event (its size is written as digits by hand); per batch, the exactly sized array
+ * {@link #take} returns, which jnats' writer reads later and the garbage collector reclaims after. The working
+ * array is reused; one grown for a large event is given up at the next {@link #take}.
  */
 public final class PubBatch {
     /** At most 10 digits of size and CRLF after a {@link #pubPrefix}. */
@@ -25,6 +33,10 @@ public final class PubBatch {
     private int length;
     private int firstControlLine;
     private int events;
+    /** Where the last event's bytes are, and its size; the batch's length before it (for {@link #removeLast}). */
+    private int lastOffset;
+    private int lastSize;
+    private int lengthBefore;
 
     /** @param capacity bytes a batch holds (at least one event of any size is always taken). */
     public PubBatch(final int capacity) {
@@ -41,40 +53,100 @@ public final class PubBatch {
     }
 
     /**
-     * Appends one event (callers check {@link #fits} first, and hand the batch over when it does not).
+     * Encodes a line's event straight into the batch.
+     *
+     * @param pub     {@link #pubPrefix} of the subject.
+     * @param encoder the stream's encoder.
+     * @param line    the line; read, not kept.
+     * @return false, with nothing written, when the batch is not empty and might not have room for the event: hand
+     *     the batch over, then add it to the empty one (which takes any event, growing for it).
+     */
+    public boolean add(final byte[] pub, final JsonEventEncoder encoder, final LogLine line) {
+        final int bound = encoder.maxLength(line);
+        if (!fits(pub, bound)) {
+            return false;
+        }
+        final int digits = digits(bound);
+        final int sizeAt = length + pub.length;
+        final int offset = sizeAt + digits + 2;
+        ensure(offset + bound + 2);
+        System.arraycopy(pub, 0, wire, length, pub.length);
+        final int end = encoder.encodeInto(line, wire, offset);
+        final byte[] w = wire;
+        int v = end - offset;
+        int p = sizeAt + digits - 1;
+        do {
+            w[p--] = (byte) ('0' + v % 10);
+            v /= 10;
+        } while (0 != v);
+        while (p >= sizeAt) {
+            w[p--] = ' ';
+        }
+        appended(sizeAt + digits, offset, end);
+        return true;
+    }
+
+    /**
+     * Appends an event already made (one put back after a failed flush; callers check {@link #fits} first, and hand
+     * the batch over when it does not).
      *
      * @param pub   {@link #pubPrefix} of the subject.
      * @param event the event, its readable bytes; not modified.
-     * @return the offset of the event's bytes in the batch (and in the array {@link #take} returns).
      */
-    public int add(final byte[] pub, final ByteBuf event) {
+    public void add(final byte[] pub, final ByteBuf event) {
         final int size = event.readableBytes();
-        final int needed = length + pub.length + 12 + size + 2;
+        ensure(length + pub.length + CONTROL_LINE_OVERHEAD + size + 2);
+        System.arraycopy(pub, 0, wire, length, pub.length);
+        final int sizeEnd = writeSize(size, wire, length + pub.length);
+        event.getBytes(event.readerIndex(), wire, sizeEnd + 2, size);
+        appended(sizeEnd, sizeEnd + 2, sizeEnd + 2 + size);
+    }
+
+    private void ensure(final int needed) {
         if (needed > wire.length) {
             wire = Arrays.copyOf(wire, needed);
         }
+    }
+
+    /** Ends the control line at {@code controlLineEnd} and the event at {@code end}. */
+    private void appended(final int controlLineEnd, final int offset, final int end) {
         final byte[] w = wire;
-        int p = length;
-        System.arraycopy(pub, 0, w, p, pub.length);
-        p = writeSize(size, w, p + pub.length);
+        w[controlLineEnd] = '\r';
+        w[controlLineEnd + 1] = '\n';
+        w[end] = '\r';
+        w[end + 1] = '\n';
         if (0 == events) {
-            firstControlLine = p;
+            firstControlLine = controlLineEnd;
         }
-        w[p] = '\r';
-        w[p + 1] = '\n';
-        p += 2;
-        final int offset = p;
-        if (event.hasArray()) { // the encoder's scratch: a plain copy, no bounds checks of the buffer's
-            System.arraycopy(event.array(), event.arrayOffset() + event.readerIndex(), w, p, size);
-        } else {
-            event.getBytes(event.readerIndex(), w, p, size);
-        }
-        p += size;
-        w[p] = '\r';
-        w[p + 1] = '\n';
-        length = p + 2;
+        lengthBefore = length;
+        lastOffset = offset;
+        lastSize = end - offset;
+        length = end + 2;
         events++;
-        return offset;
+    }
+
+    /** @return where the last event's bytes are in the batch (and in the array {@link #take} returns). */
+    public int lastOffset() {
+        return lastOffset;
+    }
+
+    /** @return the last event's size. */
+    public int lastSize() {
+        return lastSize;
+    }
+
+    /** Takes the last event out again (it will never be sent: over the server's {@code max_payload}). */
+    void removeLast() {
+        length = lengthBefore;
+        events--;
+    }
+
+    private static int digits(final int value) {
+        int digits = 1;
+        for (int t = value; t >= 10; t /= 10) {
+            digits++;
+        }
+        return digits;
     }
 
     /** @return {@code "PUB <subject> "}, what {@link #fits} and {@link #add} take for a subject (made once). */
@@ -83,10 +155,7 @@ public final class PubBatch {
     }
 
     private static int writeSize(final int size, final byte[] a, final int pos) {
-        int digits = 1;
-        for (int t = size; t >= 10; t /= 10) {
-            digits++;
-        }
+        final int digits = digits(size);
         int v = size;
         for (int i = pos + digits - 1; i >= pos; i--) {
             a[i] = (byte) ('0' + v % 10);

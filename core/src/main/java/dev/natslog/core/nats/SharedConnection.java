@@ -9,7 +9,6 @@ import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.impl.PubBatchMessage;
-import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -321,35 +320,38 @@ public final class SharedConnection {
      */
     private boolean publishBatch(final Connection c, final EventQueue queue) {
         final long maxPayload = c.getMaxPayload();
-        final byte[] pub = queue.pubPrefix();
         for (int i = 0; i < BATCH_PER_QUEUE && inflightCount < MAX_INFLIGHT; i++) {
-            final ByteBuf event = queue.poll(inflightResume, inflightReserved, inflightCount);
-            if (null == event) {
+            final int taken = queue.pollInto(batch, inflightResume, inflightReserved, inflightCount);
+            if (EventQueue.NONE == taken) {
                 return true;
             }
-            final int size = event.readableBytes();
+            if (EventQueue.NO_ROOM == taken) {
+                if (!handOver(c)) {
+                    return false;
+                }
+                i--; // nothing was taken: the same event goes into the emptied batch
+                continue;
+            }
+            final int size = batch.lastSize();
             if (maxPayload > 0 && size > maxPayload) {
+                batch.removeLast();
                 budget.release(inflightReserved[inflightCount]);
                 queue.release(inflightReserved[inflightCount]);
                 queue.discarded(size, inflightResume[inflightCount]);
                 logOversize(queue, size, maxPayload);
                 continue;
             }
-            final boolean connected = batch.fits(pub, size) || handOver(c);
             if (0 == inflightCount) {
                 oldestInflightNanos = System.nanoTime();
                 inflightReconnects = c.getStatistics().getReconnects();
                 inflightDisconnects = disconnects.get();
             }
             inflightQueue[inflightCount] = queue;
-            inflightOffset[inflightCount] = batch.add(pub, event);
+            inflightOffset[inflightCount] = batch.lastOffset();
             inflightWire[inflightCount] = batch.wire();
             inflightLength[inflightCount] = size;
             inflightCount++;
             inflightBytes += size;
-            if (!connected) {
-                return false;
-            }
         }
         return true;
     }

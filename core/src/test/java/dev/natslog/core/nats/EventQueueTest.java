@@ -31,10 +31,13 @@ class EventQueueTest {
         return l;
     }
 
-    /** @return the polled event's bytes, or null. */
+    /** @return the polled event's bytes (taken into a batch of its own), or null. */
     private static byte[] poll(final EventQueue q, final long[] resume, final int[] reserved, final int index) {
-        final ByteBuf e = q.poll(resume, reserved, index);
-        return null == e ? null : io.netty.buffer.ByteBufUtil.getBytes(e);
+        final PubBatch batch = new PubBatch(64 * 1024);
+        if (EventQueue.NONE == q.pollInto(batch, resume, reserved, index)) {
+            return null;
+        }
+        return java.util.Arrays.copyOfRange(batch.wire(), batch.lastOffset(), batch.lastOffset() + batch.lastSize());
     }
 
     private static byte[] expected(final LogLine line) {

@@ -1,11 +1,14 @@
 package dev.natslog.core.nats;
 
+import dev.natslog.core.event.JsonEventEncoder;
+import dev.natslog.core.event.LogLine;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,10 +28,14 @@ class PubBatchTest {
     void eventsAreWrittenAsNatsPubsBackToBackWithTheirOffsets() {
         final PubBatch batch = new PubBatch(1024);
         assertTrue(batch.isEmpty());
-        final int first = batch.add(SUBJECT, event("{\"a\":1}"));
+        batch.add(SUBJECT, event("{\"a\":1}"));
+        final int first = batch.lastOffset();
         final byte[] other = PubBatch.pubPrefix("logs.\u00e9");
-        final int second = batch.add(other, event("{\"line\":\"" + "y".repeat(120) + "\"}"));
-        final int third = batch.add(SUBJECT, event(""));
+        batch.add(other, event("{\"line\":\"" + "y".repeat(120) + "\"}"));
+        final int second = batch.lastOffset();
+        batch.add(SUBJECT, event(""));
+        final int third = batch.lastOffset();
+        assertEquals(0, batch.lastSize());
         final String expected = "PUB logs.web 7\r\n{\"a\":1}\r\n"
             + "PUB logs.\u00e9 131\r\n{\"line\":\"" + "y".repeat(120) + "\"}\r\n"
             + "PUB logs.web 0\r\n\r\n";
@@ -69,6 +76,67 @@ class PubBatchTest {
         // 39 bytes each; fits() reserves room for a 10-digit size, so a 5th (to 195 bytes) is not taken
         assertEquals(4, events);
         assertEquals(4 * ("PUB logs.web 20\r\n".length() + 22), batch.length());
+    }
+
+    /**
+     * Encoded straight into the batch, an event's size is written after the fact in the room its bound's digits
+     * took, right-aligned with spaces before it: still a valid NATS control line (any run of whitespace separates
+     * fields), and exactly the bytes the encoder makes on its own.
+     */
+    @Test
+    void eventsEncodedInPlaceCarryTheirExactSizeAndBytes() {
+        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
+        final PubBatch batch = new PubBatch(64 * 1024);
+        final java.util.List<byte[]> expected = new java.util.ArrayList<>();
+        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+             JsonEventEncoder reference = new JsonEventEncoder(prefix,
+                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
+            for (final String text : new String[] {"", "hello", "\"quoted\"\t\u0001", "\u00e9t\u00e9 ".repeat(300)}) {
+                final ByteBuf t = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+                final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+                final LogLine line = new LogLine().set(t, 0, t.readableBytes(), source, 0, 6, 1_700_000_000_123_456_789L);
+                assertTrue(batch.add(SUBJECT, encoder, line));
+                expected.add(reference.encode(line));
+                assertEquals(expected.get(expected.size() - 1).length, batch.lastSize());
+            }
+        }
+        final byte[] wire = batch.take();
+        int p = 0;
+        for (final byte[] event : expected) { // parse it as a server would: PUB, subject, size, CRLF, payload, CRLF
+            int eol = p;
+            while (wire[eol] != '\r') {
+                eol++;
+            }
+            final String[] fields = new String(wire, p, eol - p, StandardCharsets.UTF_8).trim().split("[ \t]+");
+            assertEquals(3, fields.length, String.join("|", fields));
+            assertEquals("PUB", fields[0]);
+            assertEquals("logs.web", fields[1]);
+            assertEquals(event.length, Integer.parseInt(fields[2]));
+            assertEquals('\n', wire[eol + 1]);
+            assertArrayEquals(event, java.util.Arrays.copyOfRange(wire, eol + 2, eol + 2 + event.length));
+            assertEquals('\r', wire[eol + 2 + event.length]);
+            assertEquals('\n', wire[eol + 3 + event.length]);
+            p = eol + 4 + event.length;
+        }
+        assertEquals(wire.length, p, "nothing else in the batch");
+    }
+
+    @Test
+    void aBatchWithoutRoomForAnEventsBoundTakesNothingAndTheEmptyOneTakesIt() {
+        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
+        final PubBatch batch = new PubBatch(2048);
+        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
+            final ByteBuf t = Unpooled.wrappedBuffer("x".repeat(1000).getBytes(StandardCharsets.US_ASCII));
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            final LogLine line = new LogLine().set(t, 0, 1000, source, 0, 6, 1);
+            assertTrue(batch.add(SUBJECT, encoder, line), "an empty batch takes any event (growing for its bound)");
+            final int length = batch.length();
+            assertFalse(batch.add(SUBJECT, encoder, line), "a 1000-byte line's bound is past what is left");
+            assertEquals(length, batch.length(), "nothing written");
+            batch.removeLast();
+            assertTrue(batch.isEmpty());
+            assertEquals(0, batch.length());
+        }
     }
 
     @Test
