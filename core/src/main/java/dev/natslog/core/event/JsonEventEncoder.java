@@ -42,7 +42,7 @@ public final class JsonEventEncoder implements AutoCloseable {
     private static final int FIXED_BYTES = TIME.length + Rfc3339Nano.MAX_LENGTH + STDOUT_TEXT.length + SOURCE.length
         + TEXT.length + PARTIAL_ID.length + PARTIAL_ORDINAL.length + 11 + PARTIAL_LAST_FALSE.length + 8;
     /** A scratch buffer grown past this is given back after the event, so one huge line does not pin memory. */
-    public static final int KEEP_CAPACITY = 256 * 1024;
+    private static final int KEEP_CAPACITY = 256 * 1024;
 
     private final byte[] prefix;
     private final ByteBufAllocator allocator;
@@ -167,8 +167,7 @@ public final class JsonEventEncoder implements AutoCloseable {
         }
     }
 
-    /** Gives the scratch buffer back if a huge line grew it past {@link #KEEP_CAPACITY} (once done with its event). */
-    public void trimScratch() {
+    private void trimScratch() {
         if (scratch.capacity() > KEEP_CAPACITY) {
             scratch.release();
             scratch = null;

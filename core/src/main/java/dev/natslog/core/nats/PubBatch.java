@@ -72,16 +72,7 @@ public final class PubBatch {
         ensure(offset + bound + 2);
         System.arraycopy(pub, 0, wire, length, pub.length);
         final int end = encoder.encodeInto(line, wire, offset);
-        final byte[] w = wire;
-        int v = end - offset;
-        int p = sizeAt + digits - 1;
-        do {
-            w[p--] = (byte) ('0' + v % 10);
-            v /= 10;
-        } while (0 != v);
-        while (p >= sizeAt) {
-            w[p--] = ' ';
-        }
+        writeSize(end - offset, wire, sizeAt, sizeAt + digits);
         appended(sizeAt + digits, offset, end);
         return true;
     }
@@ -97,7 +88,9 @@ public final class PubBatch {
         final int size = event.readableBytes();
         ensure(length + pub.length + CONTROL_LINE_OVERHEAD + size + 2);
         System.arraycopy(pub, 0, wire, length, pub.length);
-        final int sizeEnd = writeSize(size, wire, length + pub.length);
+        final int sizeAt = length + pub.length;
+        final int sizeEnd = sizeAt + digits(size);
+        writeSize(size, wire, sizeAt, sizeEnd);
         event.getBytes(event.readerIndex(), wire, sizeEnd + 2, size);
         appended(sizeEnd, sizeEnd + 2, sizeEnd + 2 + size);
     }
@@ -154,14 +147,17 @@ public final class PubBatch {
         return ("PUB " + subject + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static int writeSize(final int size, final byte[] a, final int pos) {
-        final int digits = digits(size);
+    /** Writes a size in decimal right-aligned in {@code a[from, to)}, spaces before it (room for its digits). */
+    private static void writeSize(final int size, final byte[] a, final int from, final int to) {
         int v = size;
-        for (int i = pos + digits - 1; i >= pos; i--) {
-            a[i] = (byte) ('0' + v % 10);
+        int p = to - 1;
+        do {
+            a[p--] = (byte) ('0' + v % 10);
             v /= 10;
+        } while (0 != v);
+        while (p >= from) {
+            a[p--] = ' ';
         }
-        return pos + digits;
     }
 
     public boolean isEmpty() {
