@@ -288,12 +288,15 @@ public final class SharedConnection {
                 }
             }
             queue.scheduled.set(false);
-            if (!publishBatch(c, queue)) {
+            final boolean published = publishBatch(c, queue);
+            if (!published) {
                 requeueInflight();
-                continue;
             }
-            if (queue.hasEvents()) {
+            if (queue.hasEvents()) { // also after a failure: its lines not taken yet have no event in flight
                 schedule(queue);
+            }
+            if (!published) {
+                continue;
             }
             if (inflightCount >= MAX_INFLIGHT - BATCH_PER_QUEUE || inflightBytes >= MAX_INFLIGHT_BYTES) {
                 flush(c);

@@ -18,7 +18,8 @@ import io.nats.client.support.ByteArrayBuilder;
  * send buffer as: the protocol builder's bytes, CRLF, {@link #copyNotEmptyHeaders}'s bytes, the data, CRLF. The
  * builder holds the first {@code PUB} line, the "headers" are everything after its CRLF up to the final CRLF, the
  * data is empty. Everything else jnats does with a message is unchanged: the same queue (so a flush's PING still
- * follows every batch queued before it), the same writer, socket, TLS and reconnect handling.
+ * follows every batch queued before it), the same writer, socket, TLS and reconnect handling — except that a batch
+ * still queued when the connection is lost is dropped ({@link #isFilterOnStop}): the publisher resends it.
  *
  * <p>What it relies on (jnats {@code 2.26.x}; the build pins the version): the fields and methods used here, which
  * the compiler checks ({@code @Override} fails the build if the writer's hook is renamed), and the writer's copy
@@ -43,6 +44,17 @@ public final class PubBatchMessage extends NatsPublishableMessage {
         this.protocolBab = new ByteArrayBuilder(firstControlLine).append(wire, firstControlLine);
         this.controlLineLength = firstControlLine + 2;
         this.sizeInBytes = length;
+    }
+
+    /**
+     * Dropped from jnats' outgoing queue when its writer stops (the connection was lost), as jnats drops its own
+     * PINGs: the publisher sends every unconfirmed event again once the connection is back, so a batch jnats kept
+     * and sent after the reconnect would only arrive twice, and ahead of the events before it that died with the
+     * old socket.
+     */
+    @Override
+    boolean isFilterOnStop() {
+        return true;
     }
 
     /** The writer's hook for headers: here, the batch between the first control line's CRLF and the last CRLF. */
