@@ -89,9 +89,10 @@ public final class SharedConnection {
     private boolean gatherPays;
     /** When the oldest unconfirmed event was published (valid while {@code inflightCount > 0}). */
     private long oldestInflightNanos;
-    /** jnats' reconnect count and our disconnect count when the oldest unconfirmed event was published. */
+    /** jnats' reconnect count, our disconnect count and jnats' transport when the oldest unconfirmed event was published. */
     private long inflightReconnects;
     private long inflightDisconnects;
+    private Object inflightTransport;
     /** Disconnections seen by the listener. */
     private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
     private final EventQueue[] inflightQueue = new EventQueue[MAX_INFLIGHT];
@@ -348,6 +349,7 @@ public final class SharedConnection {
                 oldestInflightNanos = System.nanoTime();
                 inflightReconnects = c.getStatistics().getReconnects();
                 inflightDisconnects = disconnects.get();
+                inflightTransport = transport(c);
             }
             inflightQueue[inflightCount] = queue;
             inflightOffset[inflightCount] = batch.lastOffset();
@@ -397,6 +399,19 @@ public final class SharedConnection {
         }
     }
 
+    /** @return jnats' transport of the connection ({@link PubBatchMessage#transport}), or null without batches. */
+    private Object transport(final Connection c) {
+        if (batched) {
+            try {
+                return PubBatchMessage.transport(c);
+            } catch (final LinkageError | ClassCastException e) {
+                batched = false;
+                LOG.error("publishing event by event: this jnats does not take batches ({})", e.toString());
+            }
+        }
+        return null;
+    }
+
     private void flush(final Connection c) {
         if (!handOver(c)) { // the flush's PING must follow every event it confirms
             requeueInflight();
@@ -412,7 +427,7 @@ public final class SharedConnection {
         // jnats' flush waits out a reconnect and then pings the new server: its answer says nothing of the events
         // that went into the old connection's socket as it died
         if (c.getStatus() != Connection.Status.CONNECTED || c.getStatistics().getReconnects() != inflightReconnects
-            || disconnects.get() != inflightDisconnects) {
+            || disconnects.get() != inflightDisconnects || transport(c) != inflightTransport) {
             LOG.debug("the connection was lost while {} events were in flight; they will be sent again", inflightCount);
             requeueInflight();
             return;

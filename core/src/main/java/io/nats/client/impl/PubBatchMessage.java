@@ -65,6 +65,16 @@ public final class PubBatchMessage extends NatsPublishableMessage {
     }
 
     /**
+     * @param connection a connection made by {@code Nats.connect}.
+     * @return its current transport: a new object at every (re)connection (set before the connection reports
+     *     itself connected), the same one until the next — unlike the reconnect count and the listener's events,
+     *     which jnats updates after, or on another thread.
+     */
+    public static Object transport(final Connection connection) {
+        return ((NatsConnection) connection).getDataPort();
+    }
+
+    /**
      * Queues a batch on a connection, like {@code publish} queues a message.
      *
      * @param connection       a connection made by {@code Nats.connect}.
