@@ -385,8 +385,7 @@ public final class SharedConnection {
                     PubBatchMessage.queue(c, wire, length, firstControlLine);
                     return true;
                 } catch (final LinkageError | ClassCastException e) {
-                    batched = false;
-                    LOG.error("publishing event by event: this jnats does not take batches ({})", e.toString());
+                    unbatched(e);
                 }
             }
             for (int i = from; i < inflightCount; i++) {
@@ -405,11 +404,16 @@ public final class SharedConnection {
             try {
                 return PubBatchMessage.transport(c);
             } catch (final LinkageError | ClassCastException e) {
-                batched = false;
-                LOG.error("publishing event by event: this jnats does not take batches ({})", e.toString());
+                unbatched(e);
             }
         }
         return null;
+    }
+
+    /** jnats' internals did not link with {@link PubBatchMessage}: from now on, event by event. */
+    private void unbatched(final Throwable e) {
+        batched = false;
+        LOG.error("publishing event by event: this jnats does not take batches ({})", e.toString());
     }
 
     private void flush(final Connection c) {
