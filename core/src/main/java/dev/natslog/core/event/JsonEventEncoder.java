@@ -119,6 +119,11 @@ public final class JsonEventEncoder implements AutoCloseable {
         return buf;
     }
 
+    /** @return fewer bytes than any event of this line takes: its prefix and its text, unescaped. */
+    public int minLength(final LogLine line) {
+        return prefix.length + line.textLength();
+    }
+
     /** @return the most bytes {@link #encodeInto} writes for this line (every byte escaped at its longest). */
     public int maxLength(final LogLine line) {
         return prefix.length + FIXED_BYTES + JsonString.requiredCapacity(line.sourceLength())

@@ -14,15 +14,17 @@ import java.util.Arrays;
  * <p>A batch holds at most {@link #capacity} bytes (jnats' send buffer, so its writer sends one batch per socket
  * write and never grows that buffer), except that an empty batch takes any one event, growing for it.
  *
- * <p>An event is encoded straight into the batch ({@link #add(byte[], JsonEventEncoder, LogLine)}): its {@code PUB}
- * line first, with room for the digits of the largest size the line could encode to, then the event; the size is
- * then written right-aligned in that room, spaces before it — NATS takes any run of whitespace as one field
+ * <p>An event is encoded straight into the batch ({@link #add(byte[], JsonEventEncoder, LogLine)}) when the most
+ * it could take fits: its {@code PUB} line first, with room for the digits of that bound, then the event; the size
+ * is then written right-aligned in that room, spaces before it — NATS takes any run of whitespace as one field
  * delimiter, so {@code PUB logs 450} may read {@code PUB logs  450} (one byte more when the bound has one more digit
- * than the event: a 100-byte line's bound is ~1.2 KB, its event ~450 B).
+ * than the event: a 100-byte line's bound is ~1.2 KB, its event ~450 B). A longer line is encoded on its own first
+ * and copied in.
  *
- * <p><b>Allocation:</b> none per event (its size is written as digits by hand); per batch, the exactly sized array
- * {@link #take} returns, which jnats' writer reads later and the garbage collector reclaims after. The working
- * array is reused; one grown for a large event is given up at the next {@link #take}.
+ * <p><b>Allocation:</b> none per short event (its size is written as digits by hand); a long one's own array; per
+ * batch, the exactly sized array {@link #take} returns, which jnats' writer reads later and the garbage collector
+ * reclaims after. The working array is reused; one grown for an event past the capacity is given up at the next
+ * {@link #take}.
  */
 public final class PubBatch {
     /** At most 10 digits of size and CRLF after a {@link #pubPrefix}. */
@@ -53,27 +55,38 @@ public final class PubBatch {
     }
 
     /**
-     * Encodes a line's event straight into the batch.
+     * Adds a line's event: encoded straight into the batch when the most it could take fits (short lines: the usual
+     * case), else encoded on its own first and copied in (a long line's bound — every byte escaped at its longest —
+     * would hand over half-empty batches, or grow one, for an event that fits).
      *
      * @param pub     {@link #pubPrefix} of the subject.
      * @param encoder the stream's encoder.
      * @param line    the line; read, not kept.
-     * @return false, with nothing written, when the batch is not empty and might not have room for the event: hand
-     *     the batch over, then add it to the empty one (which takes any event, growing for it).
+     * @return false, with nothing written, when the batch is not empty and has no room for the event: hand the
+     *     batch over, then add it to the empty one (which takes any event, growing for one past its capacity).
      */
     public boolean add(final byte[] pub, final JsonEventEncoder encoder, final LogLine line) {
         final int bound = encoder.maxLength(line);
-        if (!fits(pub, bound)) {
-            return false;
+        if (length + pub.length + CONTROL_LINE_OVERHEAD + bound + 2 <= capacity) {
+            final int digits = digits(bound);
+            final int sizeAt = length + pub.length;
+            final int offset = sizeAt + digits + 2;
+            System.arraycopy(pub, 0, wire, length, pub.length);
+            final int end = encoder.encodeInto(line, wire, offset);
+            writeSize(end - offset, wire, sizeAt, sizeAt + digits);
+            appended(sizeAt + digits, offset, end);
+            return true;
         }
-        final int digits = digits(bound);
-        final int sizeAt = length + pub.length;
-        final int offset = sizeAt + digits + 2;
-        ensure(offset + bound + 2);
-        System.arraycopy(pub, 0, wire, length, pub.length);
-        final int end = encoder.encodeInto(line, wire, offset);
-        writeSize(end - offset, wire, sizeAt, sizeAt + digits);
-        appended(sizeAt + digits, offset, end);
+        if (!fits(pub, encoder.minLength(line))) {
+            return false; // it cannot fit: no need to encode it to know
+        }
+        final byte[] event = encoder.encode(line);
+        if (!fits(pub, event.length)) {
+            return false; // rare: encoded again into the next batch
+        }
+        final int offset = controlLine(pub, event.length);
+        System.arraycopy(event, 0, wire, offset, event.length);
+        appended(offset - 2, offset, offset + event.length);
         return true;
     }
 
@@ -86,13 +99,19 @@ public final class PubBatch {
      */
     public void add(final byte[] pub, final ByteBuf event) {
         final int size = event.readableBytes();
-        ensure(length + pub.length + CONTROL_LINE_OVERHEAD + size + 2);
-        System.arraycopy(pub, 0, wire, length, pub.length);
+        final int offset = controlLine(pub, size);
+        event.getBytes(event.readerIndex(), wire, offset, size);
+        appended(offset - 2, offset, offset + size);
+    }
+
+    /** Writes the {@code PUB} line of an event of this size (growing the batch if needed); @return where it goes. */
+    private int controlLine(final byte[] pub, final int size) {
         final int sizeAt = length + pub.length;
         final int sizeEnd = sizeAt + digits(size);
+        ensure(sizeEnd + 2 + size + 2);
+        System.arraycopy(pub, 0, wire, length, pub.length);
         writeSize(size, wire, sizeAt, sizeEnd);
-        event.getBytes(event.readerIndex(), wire, sizeEnd + 2, size);
-        appended(sizeEnd, sizeEnd + 2, sizeEnd + 2 + size);
+        return sizeEnd + 2;
     }
 
     private void ensure(final int needed) {

@@ -129,13 +129,38 @@ class PubBatchTest {
             final ByteBuf t = Unpooled.wrappedBuffer("x".repeat(1000).getBytes(StandardCharsets.US_ASCII));
             final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
             final LogLine line = new LogLine().set(t, 0, 1000, source, 0, 6, 1);
-            assertTrue(batch.add(SUBJECT, encoder, line), "an empty batch takes any event (growing for its bound)");
+            assertTrue(batch.add(SUBJECT, encoder, line), "an empty batch takes any event");
+            assertEquals(2048, batch.wire().length, "its bound (6 KB) is past the capacity, the event (1.3 KB) is not");
             final int length = batch.length();
             assertFalse(batch.add(SUBJECT, encoder, line), "a 1000-byte line's bound is past what is left");
             assertEquals(length, batch.length(), "nothing written");
             batch.removeLast();
             assertTrue(batch.isEmpty());
             assertEquals(0, batch.length());
+        }
+    }
+
+    /** 16 KiB lines: bounds of ~100 KB each, events of ~16.5 KB — three to a 64 KiB batch, which never grows. */
+    @Test
+    void longLinesFillABatchToItsCapacityWithoutGrowingIt() {
+        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
+        final PubBatch batch = new PubBatch(64 * 1024);
+        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+             JsonEventEncoder reference = new JsonEventEncoder(prefix,
+                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
+            final ByteBuf t = Unpooled.wrappedBuffer("y".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII));
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            final LogLine line = new LogLine().set(t, 0, 16 * 1024, source, 0, 6, 1);
+            final byte[] expected = reference.encode(line);
+            int events = 0;
+            while (batch.add(SUBJECT, encoder, line)) {
+                events++;
+                assertEquals(expected.length, batch.lastSize());
+                assertArrayEquals(expected, java.util.Arrays.copyOfRange(batch.wire(), batch.lastOffset(),
+                    batch.lastOffset() + batch.lastSize()));
+            }
+            assertEquals(64 * 1024 / (expected.length + 26), events);
+            assertEquals(64 * 1024, batch.wire().length, "never grown");
         }
     }
 
