@@ -39,6 +39,10 @@ public final class PubBatch {
     private int lastOffset;
     private int lastSize;
     private int lengthBefore;
+    /** A long line's event that found no room, and its subject's prefix (by identity: its queue's); the next
+     * {@link #add(byte[], JsonEventEncoder, LogLine)} with that prefix takes it. */
+    private byte[] pending;
+    private byte[] pendingPub;
 
     /** @param capacity bytes a batch holds (at least one event of any size is always taken). */
     public PubBatch(final int capacity) {
@@ -63,31 +67,44 @@ public final class PubBatch {
      * @param encoder the stream's encoder.
      * @param line    the line; read, not kept.
      * @return false, with nothing written, when the batch is not empty and has no room for the event: hand the
-     *     batch over, then add it to the empty one (which takes any event, growing for one past its capacity).
+     *     batch over, then add the same line to the empty one (which takes any event, growing for one past its
+     *     capacity; a long line's event made by this call is kept for that one), or {@link #clear} the batch.
      */
     public boolean add(final byte[] pub, final JsonEventEncoder encoder, final LogLine line) {
-        final int bound = encoder.maxLength(line);
-        if (length + pub.length + CONTROL_LINE_OVERHEAD + bound + 2 <= capacity) {
-            final int digits = digits(bound);
-            final int sizeAt = length + pub.length;
-            final int offset = sizeAt + digits + 2;
-            System.arraycopy(pub, 0, wire, length, pub.length);
-            final int end = encoder.encodeInto(line, wire, offset);
-            writeSize(end - offset, wire, sizeAt, sizeAt + digits);
-            appended(sizeAt + digits, offset, end);
-            return true;
+        byte[] event = pendingPub == pub ? pending : null; // the same queue's line, as the contract says
+        pending = null;
+        pendingPub = null;
+        if (null == event) {
+            final int bound = encoder.maxLength(line);
+            if (length + pub.length + CONTROL_LINE_OVERHEAD + bound + 2 <= capacity) {
+                addInPlace(pub, encoder, line, bound);
+                return true;
+            }
+            if (!fits(pub, encoder.minLength(line))) {
+                return false; // it cannot fit: no need to encode it to know
+            }
+            event = encoder.encode(line);
         }
-        if (!fits(pub, encoder.minLength(line))) {
-            return false; // it cannot fit: no need to encode it to know
-        }
-        final byte[] event = encoder.encode(line);
         if (!fits(pub, event.length)) {
-            return false; // rare: encoded again into the next batch
+            pending = event; // kept for the call that follows the hand-over: it is not encoded twice
+            pendingPub = pub;
+            return false;
         }
         final int offset = controlLine(pub, event.length);
         System.arraycopy(event, 0, wire, offset, event.length);
         appended(offset - 2, offset, offset + event.length);
         return true;
+    }
+
+    /** Encodes the event after its {@code PUB} line, its size written after it in room for its bound's digits. */
+    private void addInPlace(final byte[] pub, final JsonEventEncoder encoder, final LogLine line, final int bound) {
+        final int digits = digits(bound);
+        final int sizeAt = length + pub.length;
+        final int offset = sizeAt + digits + 2;
+        System.arraycopy(pub, 0, wire, length, pub.length);
+        final int end = encoder.encodeInto(line, wire, offset);
+        writeSize(end - offset, wire, sizeAt, sizeAt + digits);
+        appended(sizeAt + digits, offset, end);
     }
 
     /**
@@ -201,12 +218,18 @@ public final class PubBatch {
     /** @return the batch's protocol text in an array of its own, exactly sized; the batch is empty after. */
     public byte[] take() {
         final byte[] out = Arrays.copyOf(wire, length);
-        clear();
+        reset();
         return out;
     }
 
-    /** Empties the batch. */
+    /** Empties the batch, and forgets an event kept by {@link #add(byte[], JsonEventEncoder, LogLine)}. */
     void clear() {
+        reset();
+        pending = null;
+        pendingPub = null;
+    }
+
+    private void reset() {
         length = 0;
         events = 0;
         firstControlLine = 0;

@@ -164,6 +164,33 @@ class PubBatchTest {
         }
     }
 
+    /**
+     * An escape-heavy long line: its unescaped length fits what is left, its event does not. The event made then is
+     * the one the emptied batch takes next — the line is encoded once — and the same bytes as the encoder's own.
+     */
+    @Test
+    void aLongEventThatFoundNoRoomIsTakenByTheNextBatchWithoutEncodingItAgain() {
+        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
+        final PubBatch batch = new PubBatch(64 * 1024);
+        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+             JsonEventEncoder reference = new JsonEventEncoder(prefix,
+                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
+            final ByteBuf filler = Unpooled.wrappedBuffer("f".repeat(40_000).getBytes(StandardCharsets.US_ASCII));
+            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(batch.add(SUBJECT, encoder, new LogLine().set(filler, 0, 40_000, source, 0, 6, 1)));
+            // 16 KiB of quotes: 16 KiB unescaped (fits the ~24 KiB left), 32 KiB escaped (does not)
+            final ByteBuf quotes = Unpooled.wrappedBuffer("\"".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII));
+            final LogLine line = new LogLine().set(quotes, 0, 16 * 1024, source, 0, 6, 2);
+            final byte[] expected = reference.encode(line);
+            assertFalse(batch.add(SUBJECT, encoder, line), "no room for its event");
+            batch.take();
+            quotes.setByte(0, 'X'); // were it encoded again, its first character would show it
+            assertTrue(batch.add(SUBJECT, encoder, line));
+            assertArrayEquals(expected, java.util.Arrays.copyOfRange(batch.wire(), batch.lastOffset(),
+                batch.lastOffset() + batch.lastSize()), "the event made before the hand-over");
+        }
+    }
+
     @Test
     void sizesAreWrittenInDecimal() {
         for (final int size : new int[] {9, 10, 99, 100, 65_535, 1_048_576}) {
