@@ -16,6 +16,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PubBatchTest {
     private static final byte[] SUBJECT = PubBatch.pubPrefix("logs.web");
 
+    private static final byte[] PREFIX = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
+
+    private static JsonEventEncoder encoder() {
+        return new JsonEventEncoder(PREFIX, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+    }
+
+    /** A stdout line over these bytes (kept: a test may change them). */
+    private static LogLine stdout(final ByteBuf text, final long time) {
+        final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
+        return new LogLine().set(text, 0, text.readableBytes(), source, 0, 6, time);
+    }
+
+    private static ByteBuf utf8(final String text) {
+        return Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+    }
+
     private static ByteBuf event(final String json) {
         final ByteBuf b = Unpooled.buffer();
         b.writeBytes("xx".getBytes(StandardCharsets.UTF_8)); // the event is the readable bytes only
@@ -85,16 +101,11 @@ class PubBatchTest {
      */
     @Test
     void eventsEncodedInPlaceCarryTheirExactSizeAndBytes() {
-        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
         final PubBatch batch = new PubBatch(64 * 1024);
         final java.util.List<byte[]> expected = new java.util.ArrayList<>();
-        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
-             JsonEventEncoder reference = new JsonEventEncoder(prefix,
-                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
+        try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
             for (final String text : new String[] {"", "hello", "\"quoted\"\t\u0001", "\u00e9t\u00e9 ".repeat(300)}) {
-                final ByteBuf t = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
-                final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
-                final LogLine line = new LogLine().set(t, 0, t.readableBytes(), source, 0, 6, 1_700_000_000_123_456_789L);
+                final LogLine line = stdout(utf8(text), 1_700_000_000_123_456_789L);
                 assertTrue(batch.add(SUBJECT, encoder, line));
                 expected.add(reference.encode(line));
                 assertEquals(expected.get(expected.size() - 1).length, batch.lastSize());
@@ -123,12 +134,9 @@ class PubBatchTest {
 
     @Test
     void aBatchWithoutRoomForAnEventsBoundTakesNothingAndTheEmptyOneTakesIt() {
-        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
         final PubBatch batch = new PubBatch(2048);
-        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
-            final ByteBuf t = Unpooled.wrappedBuffer("x".repeat(1000).getBytes(StandardCharsets.US_ASCII));
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
-            final LogLine line = new LogLine().set(t, 0, 1000, source, 0, 6, 1);
+        try (JsonEventEncoder encoder = encoder()) {
+            final LogLine line = stdout(utf8("x".repeat(1000)), 1);
             assertTrue(batch.add(SUBJECT, encoder, line), "an empty batch takes any event");
             assertEquals(2048, batch.wire().length, "its bound (6 KB) is past the capacity, the event (1.3 KB) is not");
             final int length = batch.length();
@@ -143,14 +151,9 @@ class PubBatchTest {
     /** 16 KiB lines: bounds of ~100 KB each, events of ~16.5 KB — three to a 64 KiB batch, which never grows. */
     @Test
     void longLinesFillABatchToItsCapacityWithoutGrowingIt() {
-        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
         final PubBatch batch = new PubBatch(64 * 1024);
-        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
-             JsonEventEncoder reference = new JsonEventEncoder(prefix,
-                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
-            final ByteBuf t = Unpooled.wrappedBuffer("y".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII));
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
-            final LogLine line = new LogLine().set(t, 0, 16 * 1024, source, 0, 6, 1);
+        try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
+            final LogLine line = stdout(utf8("y".repeat(16 * 1024)), 1);
             final byte[] expected = reference.encode(line);
             int events = 0;
             while (batch.add(SUBJECT, encoder, line)) {
@@ -170,17 +173,12 @@ class PubBatchTest {
      */
     @Test
     void aLongEventThatFoundNoRoomIsTakenByTheNextBatchWithoutEncodingItAgain() {
-        final byte[] prefix = JsonEventEncoder.renderPrefix(java.util.Map.of("container_name", "web"));
         final PubBatch batch = new PubBatch(64 * 1024);
-        try (JsonEventEncoder encoder = new JsonEventEncoder(prefix, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
-             JsonEventEncoder reference = new JsonEventEncoder(prefix,
-                 io.netty.buffer.PooledByteBufAllocator.DEFAULT)) {
-            final ByteBuf filler = Unpooled.wrappedBuffer("f".repeat(40_000).getBytes(StandardCharsets.US_ASCII));
-            final ByteBuf source = Unpooled.wrappedBuffer("stdout".getBytes(StandardCharsets.US_ASCII));
-            assertTrue(batch.add(SUBJECT, encoder, new LogLine().set(filler, 0, 40_000, source, 0, 6, 1)));
+        try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
+            assertTrue(batch.add(SUBJECT, encoder, stdout(utf8("f".repeat(40_000)), 1)));
             // 16 KiB of quotes: 16 KiB unescaped (fits the ~24 KiB left), 32 KiB escaped (does not)
-            final ByteBuf quotes = Unpooled.wrappedBuffer("\"".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII));
-            final LogLine line = new LogLine().set(quotes, 0, 16 * 1024, source, 0, 6, 2);
+            final ByteBuf quotes = utf8("\"".repeat(16 * 1024));
+            final LogLine line = stdout(quotes, 2);
             final byte[] expected = reference.encode(line);
             assertFalse(batch.add(SUBJECT, encoder, line), "no room for its event");
             batch.take();
