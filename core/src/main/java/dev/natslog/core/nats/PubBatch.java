@@ -3,6 +3,7 @@ package dev.natslog.core.nats;
 import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LogLine;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 import java.util.Arrays;
 
@@ -55,7 +56,12 @@ public final class PubBatch {
      * @return whether {@link #add} would take this event without passing the capacity (always when empty).
      */
     public boolean fits(final byte[] pub, final int size) {
-        return 0 == events || length + pub.length + CONTROL_LINE_OVERHEAD + size + 2 <= capacity;
+        return 0 == events || hasRoom(pub, size);
+    }
+
+    /** @return whether an event of this size and its {@code PUB} line fit in what is left of the capacity. */
+    private boolean hasRoom(final byte[] pub, final int size) {
+        return length + pub.length + CONTROL_LINE_OVERHEAD + size + 2 <= capacity;
     }
 
     /**
@@ -76,7 +82,7 @@ public final class PubBatch {
         pendingPub = null;
         if (null == event) {
             final int bound = encoder.maxLength(line);
-            if (length + pub.length + CONTROL_LINE_OVERHEAD + bound + 2 <= capacity) {
+            if (hasRoom(pub, bound)) {
                 addInPlace(pub, encoder, line, bound);
                 return true;
             }
@@ -90,9 +96,7 @@ public final class PubBatch {
             pendingPub = pub;
             return false;
         }
-        final int offset = controlLine(pub, event.length);
-        System.arraycopy(event, 0, wire, offset, event.length);
-        appended(offset - 2, offset, offset + event.length);
+        add(pub, Unpooled.wrappedBuffer(event));
         return true;
     }
 
@@ -108,8 +112,8 @@ public final class PubBatch {
     }
 
     /**
-     * Appends an event already made (one put back after a failed flush; callers check {@link #fits} first, and hand
-     * the batch over when it does not).
+     * Appends an event already made (one put back after a failed flush, or a long line's; callers check
+     * {@link #fits} first, and hand the batch over when it does not).
      *
      * @param pub   {@link #pubPrefix} of the subject.
      * @param event the event, its readable bytes; not modified.
