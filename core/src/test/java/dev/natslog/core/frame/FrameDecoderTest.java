@@ -336,4 +336,65 @@ class FrameDecoderTest {
             assertEquals(source.equals("stderr"), e.sourceIsStderr(), source);
         }
     }
+
+    /**
+     * time_nano and the metadata's ordinal at every varint length (1 to 10 bytes: 0, 2^k - 1, 2^k, negatives), with
+     * 0 to 10 bytes of other fields after them, so that each varint is read both as one 8-byte word (and its 9th
+     * and 10th bytes after it) and byte by byte near its frame's or its metadata's end; the frame lies inside a
+     * larger buffer with bytes after it that must not be read.
+     */
+    @Test
+    void varintsOfEveryLengthAgreeWithProtobufJavaWhateverFollowsThem() throws java.io.IOException {
+        final List<Long> values = new ArrayList<>(List.of(0L, -1L, Long.MIN_VALUE, Long.MAX_VALUE));
+        for (int k = 1; k < 64; k++) {
+            values.addAll(List.of((1L << k) - 1, 1L << k, -(1L << k)));
+        }
+        int checked = 0;
+        for (final long value : values) {
+            for (int after = 0; after <= 10; after++) {
+                final byte[] tail = new byte[after];
+                Arrays.fill(tail, (byte) 'x');
+                final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                final com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+                out.writeInt64(2, value);
+                if (after >= 2) {
+                    out.writeByteArray(3, Arrays.copyOf(tail, after - 2)); // tag, length, after - 2 bytes
+                }
+                final java.io.ByteArrayOutputStream meta = new java.io.ByteArrayOutputStream();
+                final com.google.protobuf.CodedOutputStream m = com.google.protobuf.CodedOutputStream.newInstance(meta);
+                m.writeInt32(3, (int) value);
+                if (after >= 2) {
+                    m.writeByteArray(2, Arrays.copyOf(tail, after - 2));
+                }
+                m.flush();
+                out.writeByteArray(5, meta.toByteArray());
+                out.flush();
+                final byte[] body = bytes.toByteArray();
+                final byte[] buffer = new byte[3 + body.length + 16];
+                Arrays.fill(buffer, (byte) 0xFF); // continuation bytes: a read past the frame would change the value
+                System.arraycopy(body, 0, buffer, 3, body.length);
+                final LogEntry e = new LogEntry();
+                assertTrue(e.wrap(Unpooled.wrappedBuffer(buffer), 3, body.length), value + " then " + after);
+                assertEquals(value, e.timeNano(), "time_nano " + value + " then " + after);
+                assertEquals((int) value, e.partialOrdinal(), "ordinal " + (int) value + " then " + after);
+                assertEquals(Math.max(0, after - 2), e.lineLength());
+                checked++;
+            }
+        }
+        assertEquals((4 + 3 * 63) * 11, checked);
+    }
+
+    @Test
+    void aVarintWithMoreThanTenBytesIsCorruptionWhereverItEnds() {
+        for (int extra = 0; extra <= 9; extra++) {
+            final byte[] body = new byte[1 + 11 + extra];
+            Arrays.fill(body, (byte) 0x80);
+            body[0] = 0x10; // time_nano, a varint of 11 bytes (the last without its continuation bit)
+            body[11] = 0x01;
+            for (int k = 12; k < body.length; k++) {
+                body[k] = 0x00;
+            }
+            assertEquals(false, new LogEntry().wrap(Unpooled.wrappedBuffer(body), 0, body.length), "then " + extra);
+        }
+    }
 }
