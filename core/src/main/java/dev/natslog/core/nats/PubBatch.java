@@ -22,16 +22,24 @@ import java.util.Arrays;
  * than the event: a 100-byte line's bound is ~1.2 KB, its event ~450 B). A longer line is encoded on its own first
  * and copied in.
  *
- * <p><b>Allocation:</b> none per short event (its size is written as digits by hand); a long one's own array; per
- * batch, the exactly sized array {@link #take} returns, which jnats' writer reads later and the garbage collector
- * reclaims after. The working array is reused; one grown for an event past the capacity is given up at the next
- * {@link #take}.
+ * <p><b>Allocation:</b> none per short event (its size is written as digits by hand); a long one's own array. A
+ * batch is handed over in its own array ({@link #take}: no copy), which jnats' writer reads later and which holds
+ * the events until NATS confirms them; the owner then gives it back ({@link #recycle}) and a later batch is written
+ * into it. So in a steady stream no array is allocated at all: a new one only while fewer than enough are back (at
+ * most {@code spares} are kept, {@code capacity} bytes each; {@link #dropSpares} lets them go when idle). An array
+ * grown for an event past the capacity is never reused.
  */
 public final class PubBatch {
     /** At most 10 digits of size and CRLF after a {@link #pubPrefix}. */
     private static final int CONTROL_LINE_OVERHEAD = 10 + 2;
 
     private final int capacity;
+    /** Arrays given back by {@link #recycle}, for the next batches; at most {@link #maxSpares}. */
+    private final java.util.ArrayDeque<byte[]> spares = new java.util.ArrayDeque<>();
+    private final int maxSpares;
+    /** Batches handed over, and arrays made for the batches after them (for tests: reuse shows as fewer arrays). */
+    private long taken;
+    private long arraysMade;
     private byte[] wire;
     private int length;
     private int firstControlLine;
@@ -45,9 +53,13 @@ public final class PubBatch {
     private byte[] pending;
     private byte[] pendingPub;
 
-    /** @param capacity bytes a batch holds (at least one event of any size is always taken). */
-    public PubBatch(final int capacity) {
+    /**
+     * @param capacity bytes a batch holds (at least one event of any size is always taken).
+     * @param spares   most arrays given back by {@link #recycle} kept for later batches.
+     */
+    public PubBatch(final int capacity, final int spares) {
         this.capacity = capacity;
+        this.maxSpares = spares;
         this.wire = new byte[capacity];
     }
 
@@ -219,11 +231,52 @@ public final class PubBatch {
         return wire;
     }
 
-    /** @return the batch's protocol text in an array of its own, exactly sized; the batch is empty after. */
+    /**
+     * Hands the batch over in its array, and starts an empty one in another: a spare given back by
+     * {@link #recycle}, or a new array.
+     *
+     * @return the array; the batch's protocol text is its first {@link #length} bytes (as read before this call).
+     *     The caller's from now on: never written here again unless it comes back through {@link #recycle}.
+     */
     public byte[] take() {
-        final byte[] out = Arrays.copyOf(wire, length);
-        reset();
+        final byte[] out = wire;
+        taken++;
+        if (spares.isEmpty()) {
+            wire = new byte[capacity];
+            arraysMade++;
+        } else {
+            wire = spares.pop();
+        }
+        length = 0;
+        events = 0;
+        firstControlLine = 0;
         return out;
+    }
+
+    /**
+     * Gives back an array {@link #take} handed over, for a later batch to be written into: only once nothing will
+     * read it again — jnats' writer has copied it (a flush that it answered came after it) and its events are
+     * confirmed. An array grown past the capacity, or one beyond the spares kept, is left to the garbage collector.
+     */
+    public void recycle(final byte[] array) {
+        if (array.length == capacity && spares.size() < maxSpares) {
+            spares.push(array);
+        }
+    }
+
+    /** @return batches handed over by {@link #take}. */
+    long taken() {
+        return taken;
+    }
+
+    /** @return arrays {@link #take} made for the next batch, finding no spare. */
+    long arraysMade() {
+        return arraysMade;
+    }
+
+    /** Lets the spare arrays go (when idle: a burst's worth of them is not kept for the next one). */
+    public void dropSpares() {
+        spares.clear();
     }
 
     /** Empties the batch, and forgets an event kept by {@link #add(byte[], JsonEventEncoder, LogLine)}. */

@@ -43,6 +43,13 @@ public final class SharedConnection {
      */
     public static final int MAX_INFLIGHT = 8192;
     private static final long MAX_INFLIGHT_BYTES = 8L * 1024 * 1024;
+    /**
+     * Batch arrays kept for reuse once their events are confirmed (64 KiB each): 64 cover the ~57 batches of a
+     * full flight of 8,192 events of 100-byte lines, so a steady stream allocates none. Let go after
+     * {@link #IDLE_PARKS_BEFORE_DROPPING_SPARES} idle parks in a row.
+     */
+    private static final int SPARE_BATCHES = 64;
+    private static final int IDLE_PARKS_BEFORE_DROPPING_SPARES = 10;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /**
@@ -83,6 +90,8 @@ public final class SharedConnection {
     // publisher thread only
     /** The publisher parked because nothing was ready. */
     private boolean wasIdle;
+    /** Parks in a row with nothing ready and nothing in flight. */
+    private int idleParks;
     /** Queues taken from {@link #ready} since {@link #windowStart}; whether the last window had more than enough. */
     private long readyInWindow;
     private long windowStart;
@@ -105,7 +114,7 @@ public final class SharedConnection {
     private int inflightCount;
     private long inflightBytes;
     /** Events published since the last hand-over to jnats: in-flight indices {@code batchStart..inflightCount-1}. */
-    private final PubBatch batch = new PubBatch(Options.DEFAULT_BUFFER_SIZE);
+    private final PubBatch batch = new PubBatch(Options.DEFAULT_BUFFER_SIZE, SPARE_BATCHES);
     private int batchStart;
     /** False to publish event by event with jnats' public API (its internals did not link, or a test asks). */
     private boolean batched;
@@ -271,10 +280,14 @@ public final class SharedConnection {
                     }
                 } else {
                     wasIdle = true;
+                    if (++idleParks == IDLE_PARKS_BEFORE_DROPPING_SPARES) {
+                        batch.dropSpares(); // ~1 s with nothing to publish
+                    }
                     LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 }
                 continue;
             }
+            idleParks = 0;
             readyInWindow++;
             if (wasIdle) {
                 wasIdle = false;
@@ -410,6 +423,14 @@ public final class SharedConnection {
         return null;
     }
 
+    /**
+     * @return batches handed to jnats and arrays made for batches, as a pair; read by tests once the publisher is
+     *     quiet (plain fields of the publisher thread).
+     */
+    long[] batchArrays() {
+        return new long[] {batch.taken(), batch.arraysMade()};
+    }
+
     /** jnats' internals did not link with {@link PubBatchMessage}: from now on, event by event. */
     private void unbatched(final Throwable e) {
         batched = false;
@@ -443,6 +464,12 @@ public final class SharedConnection {
             q.confirmed(inflightResume[i], inflightLength[i]);
             if (i + 1 == inflightCount || inflightQueue[i + 1] != q) {
                 q.checkpoint(); // at the end of each run of one queue's events: a crash now repeats none of them
+            }
+            final byte[] wire = inflightWire[i];
+            if (i + 1 == inflightCount || inflightWire[i + 1] != wire) {
+                // the last event of its batch (a batch's events are consecutive): jnats' writer copied the batch
+                // before it sent the PING this flush was answered for, and no event in it is needed any more
+                batch.recycle(wire);
             }
             inflightQueue[i] = null;
             inflightWire[i] = null;

@@ -33,7 +33,7 @@ class EventQueueTest {
 
     /** @return the polled event's bytes (taken into a batch of its own), or null. */
     private static byte[] poll(final EventQueue q, final long[] resume, final int[] reserved, final int index) {
-        final PubBatch batch = new PubBatch(64 * 1024);
+        final PubBatch batch = new PubBatch(64 * 1024, 1);
         if (EventQueue.NONE == q.pollInto(batch, resume, reserved, index)) {
             return null;
         }

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PubBatchTest {
@@ -42,7 +44,7 @@ class PubBatchTest {
 
     @Test
     void eventsAreWrittenAsNatsPubsBackToBackWithTheirOffsets() {
-        final PubBatch batch = new PubBatch(1024);
+        final PubBatch batch = new PubBatch(1024, 1);
         assertTrue(batch.isEmpty());
         batch.add(SUBJECT, event("{\"a\":1}"));
         final int first = batch.lastOffset();
@@ -55,8 +57,9 @@ class PubBatchTest {
         final String expected = "PUB logs.web 7\r\n{\"a\":1}\r\n"
             + "PUB logs.\u00e9 131\r\n{\"line\":\"" + "y".repeat(120) + "\"}\r\n"
             + "PUB logs.web 0\r\n\r\n";
+        final int length = batch.length();
         final byte[] wire = batch.take();
-        assertEquals(expected, new String(wire, StandardCharsets.UTF_8));
+        assertEquals(expected, new String(wire, 0, length, StandardCharsets.UTF_8));
         assertEquals("{\"a\":1}", new String(wire, first, 7, StandardCharsets.UTF_8));
         assertEquals('{', wire[second]);
         assertEquals(expected.getBytes(StandardCharsets.UTF_8).length - 2, third);
@@ -66,7 +69,7 @@ class PubBatchTest {
 
     @Test
     void theFirstControlLineIsMeasuredWithoutItsCrLf() {
-        final PubBatch batch = new PubBatch(1024);
+        final PubBatch batch = new PubBatch(1024, 1);
         batch.add(SUBJECT, event("{}"));
         batch.add(SUBJECT, event("{\"b\":2}"));
         assertEquals("PUB logs.web 2".length(), batch.firstControlLine());
@@ -75,13 +78,15 @@ class PubBatchTest {
 
     @Test
     void aBatchTakesEventsUpToItsCapacityAndAnEmptyOneTakesAnyEvent() {
-        final PubBatch batch = new PubBatch(200);
+        final PubBatch batch = new PubBatch(200, 1);
         final String big = "{\"t\":\"" + "z".repeat(500) + "\"}";
         assertTrue(batch.fits(SUBJECT, big.length()), "an empty batch takes any event");
         batch.add(SUBJECT, event(big));
         assertFalse(batch.fits(SUBJECT, 1), "nothing more once past the capacity");
+        final int length = batch.length();
         final byte[] wire = batch.take();
-        assertEquals("PUB logs.web " + big.length() + "\r\n" + big + "\r\n", new String(wire, StandardCharsets.UTF_8));
+        assertEquals("PUB logs.web " + big.length() + "\r\n" + big + "\r\n",
+            new String(wire, 0, length, StandardCharsets.UTF_8));
         assertEquals(200, batch.wire().length, "the grown array is given up");
 
         int events = 0;
@@ -101,7 +106,7 @@ class PubBatchTest {
      */
     @Test
     void eventsEncodedInPlaceCarryTheirExactSizeAndBytes() {
-        final PubBatch batch = new PubBatch(64 * 1024);
+        final PubBatch batch = new PubBatch(64 * 1024, 1);
         final java.util.List<byte[]> expected = new java.util.ArrayList<>();
         try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
             for (final String text : new String[] {"", "hello", "\"quoted\"\t\u0001", "\u00e9t\u00e9 ".repeat(300)}) {
@@ -111,6 +116,7 @@ class PubBatchTest {
                 assertEquals(expected.get(expected.size() - 1).length, batch.lastSize());
             }
         }
+        final int length = batch.length();
         final byte[] wire = batch.take();
         int p = 0;
         for (final byte[] event : expected) { // parse it as a server would: PUB, subject, size, CRLF, payload, CRLF
@@ -129,12 +135,12 @@ class PubBatchTest {
             assertEquals('\n', wire[eol + 3 + event.length]);
             p = eol + 4 + event.length;
         }
-        assertEquals(wire.length, p, "nothing else in the batch");
+        assertEquals(length, p, "nothing else in the batch");
     }
 
     @Test
     void aBatchWithoutRoomForAnEventsBoundTakesNothingAndTheEmptyOneTakesIt() {
-        final PubBatch batch = new PubBatch(2048);
+        final PubBatch batch = new PubBatch(2048, 1);
         try (JsonEventEncoder encoder = encoder()) {
             final LogLine line = stdout(utf8("x".repeat(1000)), 1);
             assertTrue(batch.add(SUBJECT, encoder, line), "an empty batch takes any event");
@@ -151,7 +157,7 @@ class PubBatchTest {
     /** 16 KiB lines: bounds of ~100 KB each, events of ~16.5 KB — three to a 64 KiB batch, which never grows. */
     @Test
     void longLinesFillABatchToItsCapacityWithoutGrowingIt() {
-        final PubBatch batch = new PubBatch(64 * 1024);
+        final PubBatch batch = new PubBatch(64 * 1024, 1);
         try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
             final LogLine line = stdout(utf8("y".repeat(16 * 1024)), 1);
             final byte[] expected = reference.encode(line);
@@ -173,7 +179,7 @@ class PubBatchTest {
      */
     @Test
     void aLongEventThatFoundNoRoomIsTakenByTheNextBatchWithoutEncodingItAgain() {
-        final PubBatch batch = new PubBatch(64 * 1024);
+        final PubBatch batch = new PubBatch(64 * 1024, 1);
         try (JsonEventEncoder encoder = encoder(); JsonEventEncoder reference = encoder()) {
             assertTrue(batch.add(SUBJECT, encoder, stdout(utf8("f".repeat(40_000)), 1)));
             // 16 KiB of quotes: 16 KiB unescaped (fits the ~24 KiB left), 32 KiB escaped (does not)
@@ -189,10 +195,60 @@ class PubBatchTest {
         }
     }
 
+    /**
+     * A batch is handed over in its own array, not a copy; an array given back once its events are confirmed is
+     * written into again by a later batch, so a steady stream allocates none — but only arrays of the capacity, and
+     * only as many as the batch keeps.
+     */
+    @Test
+    void arraysHandedOverAndGivenBackAreReusedUpToTheSparesKept() {
+        final PubBatch batch = new PubBatch(1024, 2);
+        final byte[] working = batch.wire();
+        batch.add(SUBJECT, event("{\"a\":1}"));
+        final byte[] first = batch.take();
+        assertSame(working, first, "handed over as it is");
+        final byte[] second = batch.wire();
+        assertNotSame(first, second, "the next batch is written elsewhere");
+        batch.add(SUBJECT, event("{\"b\":2}"));
+        final String firstText = "PUB logs.web 7\r\n{\"a\":1}\r\n";
+        assertEquals(firstText, new String(first, 0, firstText.length(), StandardCharsets.UTF_8),
+            "what was handed over is never written again");
+        batch.recycle(first);
+        assertSame(second, batch.take());
+        assertSame(first, batch.wire(), "a given-back array takes the next batch");
+
+        final byte[] a = batch.take(); // the given-back one
+        final byte[] b = batch.take();
+        final byte[] c = batch.take();
+        batch.recycle(a);
+        batch.recycle(b);
+        batch.recycle(c); // a third spare: not kept
+        batch.take();
+        final byte[] spare1 = batch.wire();
+        batch.take();
+        final byte[] spare2 = batch.wire();
+        assertTrue(spare1 == a && spare2 == b || spare1 == b && spare2 == a, "the two spares kept");
+        batch.take();
+        final byte[] fresh = batch.wire();
+        assertTrue(fresh != a && fresh != b && fresh != c, "no more spares: a new array");
+
+        batch.add(SUBJECT, event("z".repeat(2000))); // grows the working array past the capacity
+        final byte[] grown = batch.take();
+        assertEquals(1024, batch.wire().length);
+        batch.recycle(grown);
+        batch.take();
+        assertNotSame(grown, batch.wire(), "an array grown past the capacity is not reused");
+
+        batch.recycle(fresh);
+        batch.dropSpares();
+        batch.take();
+        assertNotSame(fresh, batch.wire(), "spares dropped");
+    }
+
     @Test
     void sizesAreWrittenInDecimal() {
         for (final int size : new int[] {9, 10, 99, 100, 65_535, 1_048_576}) {
-            final PubBatch batch = new PubBatch(16);
+            final PubBatch batch = new PubBatch(16, 1);
             batch.add(SUBJECT, Unpooled.wrappedBuffer(new byte[size]));
             final String head = new String(batch.take(), 0, 24, StandardCharsets.US_ASCII);
             assertTrue(head.startsWith("PUB logs.web " + size + "\r\n"), head);

@@ -252,6 +252,66 @@ class SharedConnectionTest {
     }
 
     /**
+     * A batch's array is written again once NATS confirmed its events (so a steady stream allocates none): in waves
+     * of lines, each confirmed before the next, later waves reuse the first wave's arrays — and every event of every
+     * wave still arrives with exactly its bytes, in order (an array written again while jnats' writer had not sent
+     * it yet, or while its events could still be needed, would show here).
+     */
+    @Test
+    void batchArraysAreReusedOnceConfirmedAndEveryEventArrivesIntact() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url())) {
+            final Subscription sub = subscribed(subscriber, "waves");
+            final SharedConnection connection = new SharedConnection(settings(nats), new BufferBudget(1 << 26), 0);
+            connection.connect(NatsConnections.options(settings(nats)).writerThreadFactory(connection.writerThreads()));
+            final EventQueue queue = queue("waves", resume -> { });
+            final java.util.Random random = new java.util.Random(11);
+            final int waves = 6;
+            final int perWave = 1500; // ~700 KB of events: 11 batches of 64 KiB or more (when the publisher catches up)
+            int sent = 0;
+            long[] afterFirstWave = null;
+            try (JsonEventEncoder encoder = new JsonEventEncoder(
+                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT)) {
+                for (int w = 0; w < waves; w++) {
+                    final List<byte[]> expected = new java.util.ArrayList<>();
+                    for (int i = 0; i < perWave; i++) {
+                        final char fill = (char) ('a' + random.nextInt(26));
+                        final LogLine l = line(w + "/" + i + " " + String.valueOf(fill).repeat(100 + random.nextInt(400)),
+                            sent + i, sent + i + 1);
+                        expected.add(encoder.encode(l));
+                        connection.offer(queue, l);
+                    }
+                    for (int n = 0; n < perWave; n++) {
+                        final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                        assertNotNull(m, "wave " + w + ", message " + n);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.get(n), m.getData(),
+                            "wave " + w + ", event " + n);
+                    }
+                    sent += perWave;
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    while (queue.sent() < sent && System.nanoTime() < deadline) {
+                        Thread.sleep(5);
+                    }
+                    assertEquals(sent, queue.sent(), "wave " + w + " confirmed");
+                    if (0 == w) {
+                        afterFirstWave = connection.batchArrays();
+                    }
+                }
+            }
+            final long[] arrays = connection.batchArrays();
+            final long laterBatches = arrays[0] - afterFirstWave[0];
+            final long laterArrays = arrays[1] - afterFirstWave[1];
+            assertTrue(laterBatches >= (waves - 1) * 10L, "batches handed over after the first wave: " + laterBatches);
+            // how many a wave takes depends on how often the publisher catches up with this thread (10-160 seen);
+            // without reuse every batch would need a new array
+            assertTrue(laterArrays < laterBatches, "after the first wave, arrays made (" + laterArrays + ") for "
+                + laterBatches + " batches: the first wave's are written again");
+            connection.close(Duration.ofSeconds(5));
+            queue.close();
+        }
+    }
+
+    /**
      * An event over the server's {@code max_payload} cannot ever be sent: it is dropped and counted, and the
      * events around it go out on a connection that stays up.
      */
