@@ -95,7 +95,7 @@ public final class JsonEventEncoder implements AutoCloseable {
     public byte[] encode(final LogLine line) {
         final ByteBuf buf = encodeInPlace(line);
         final byte[] event = Arrays.copyOfRange(buf.array(), buf.arrayOffset(), buf.arrayOffset() + buf.writerIndex());
-        trimScratch();
+        releaseLargeScratch();
         return event;
     }
 
@@ -172,8 +172,12 @@ public final class JsonEventEncoder implements AutoCloseable {
         }
     }
 
-    private void trimScratch() {
-        if (scratch.capacity() > KEEP_CAPACITY) {
+    /**
+     * Gives the scratch buffer back if one long line grew it past 256 KiB (its bound is 7 times the line), so that
+     * line does not pin memory; for callers of {@link #encodeInPlace} once they are done with the event.
+     */
+    public void releaseLargeScratch() {
+        if (null != scratch && scratch.capacity() > KEEP_CAPACITY) {
             scratch.release();
             scratch = null;
         }

@@ -3,7 +3,6 @@ package dev.natslog.core.nats;
 import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LogLine;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import java.util.Arrays;
 
@@ -22,12 +21,12 @@ import java.util.Arrays;
  * than the event: a 100-byte line's bound is ~1.2 KB, its event ~450 B). A longer line is encoded on its own first
  * and copied in.
  *
- * <p><b>Allocation:</b> none per short event (its size is written as digits by hand); a long one's own array. A
- * batch is handed over in its own array ({@link #take}: no copy), which jnats' writer reads later and which holds
- * the events until NATS confirms them; the owner then gives it back ({@link #recycle}) and a later batch is written
- * into it. So in a steady stream no array is allocated at all: a new one only while fewer than enough are back (at
- * most {@code spares} are kept, {@code capacity} bytes each; {@link #dropSpares} lets them go when idle). An array
- * grown for an event past the capacity is never reused.
+ * <p><b>Allocation:</b> none per event (its size is written as digits by hand; a long line's event is made in its
+ * encoder's pooled scratch buffer, then copied in). A batch is handed over in its own array ({@link #take}: no
+ * copy), which jnats' writer reads later and which holds the events until NATS confirms them; the owner then gives
+ * it back ({@link #recycle}) and a later batch is written into it. So in a steady stream no array is allocated at
+ * all: a new one only while fewer than enough are back (at most {@code spares} are kept, {@code capacity} bytes
+ * each; {@link #dropSpares} lets them go when idle). An array grown for an event past the capacity is never reused.
  */
 public final class PubBatch {
     /** At most 10 digits of size and CRLF after a {@link #pubPrefix}. */
@@ -48,9 +47,10 @@ public final class PubBatch {
     private int lastOffset;
     private int lastSize;
     private int lengthBefore;
-    /** A long line's event that found no room, and its subject's prefix (by identity: its queue's); the next
+    /** A long line's event that found no room — in its encoder's scratch buffer, untouched until that encoder's
+     * next use — and its subject's prefix (by identity: its queue's); the next
      * {@link #add(byte[], JsonEventEncoder, LogLine)} with that prefix takes it. */
-    private byte[] pending;
+    private ByteBuf pending;
     private byte[] pendingPub;
 
     /**
@@ -89,7 +89,7 @@ public final class PubBatch {
      *     capacity; a long line's event made by this call is kept for that one), or {@link #clear} the batch.
      */
     public boolean add(final byte[] pub, final JsonEventEncoder encoder, final LogLine line) {
-        byte[] event = pendingPub == pub ? pending : null; // the same queue's line, as the contract says
+        ByteBuf event = pendingPub == pub ? pending : null; // the same queue's line, as the contract says
         pending = null;
         pendingPub = null;
         if (null == event) {
@@ -101,14 +101,15 @@ public final class PubBatch {
             if (!fits(pub, encoder.minLength(line))) {
                 return false; // it cannot fit: no need to encode it to know
             }
-            event = encoder.encode(line);
+            event = encoder.encodeInPlace(line); // in the encoder's scratch buffer: no array of its own
         }
-        if (!fits(pub, event.length)) {
+        if (!fits(pub, event.readableBytes())) {
             pending = event; // kept for the call that follows the hand-over: it is not encoded twice
             pendingPub = pub;
             return false;
         }
-        add(pub, Unpooled.wrappedBuffer(event));
+        add(pub, event);
+        encoder.releaseLargeScratch();
         return true;
     }
 
