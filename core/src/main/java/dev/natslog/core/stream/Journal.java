@@ -199,14 +199,18 @@ final class Journal implements AutoCloseable {
         if (n == 0) {
             return -1;
         }
-        final ByteBuffer nio = into.internalNioBuffer(0, (int) n);
-        long pos = end - base;
-        while (nio.hasRemaining()) {
-            final int r = data.read(nio, pos);
-            if (r < 0) {
-                throw new IOException("journal " + name + " is shorter than what was spliced into it");
+        if (into.hasMemoryAddress()) { // the reader's direct buffer: one pread(2), no access-time update
+            splicer.read(spliceTarget, into.memoryAddress(), n, end - base);
+        } else {
+            final ByteBuffer nio = into.internalNioBuffer(0, (int) n);
+            long pos = end - base;
+            while (nio.hasRemaining()) {
+                final int r = data.read(nio, pos);
+                if (r < 0) {
+                    throw new IOException("journal " + name + " is shorter than what was spliced into it");
+                }
+                pos += r;
             }
-            pos += r;
         }
         into.writerIndex((int) n);
         end += n;

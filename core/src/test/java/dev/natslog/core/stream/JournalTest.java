@@ -200,6 +200,38 @@ class JournalTest {
         }
     }
 
+    /**
+     * Reading the spliced bytes back must not update the journal's access time: under {@code relatime} every read
+     * after a write would (the access time is older than the write), a second inode update per FIFO read.
+     */
+    @Test
+    void readingBackLeavesTheJournalsAccessTimeAlone() throws Exception {
+        final Path fifo = Fifo.make(dir.resolve("fifo"));
+        final ByteBuf into = Unpooled.directBuffer(1024, 1024);
+        try (FileChannel writer = Fifo.openWriter(fifo); Journal j = Journal.open(dir, "s")) {
+            final FileDescriptor fd = NativeFifo.openForReading(fifo);
+            try {
+                assertEquals(0, j.transfer(fd, into)); // the segment is open for splicing from here
+                final Path segment = dir.resolve("s.0.journal");
+                Thread.sleep(50); // past the file system clock's tick: the writes below get a later time
+                for (int i = 0; i < 3; i++) {
+                    writer.write(ByteBuffer.wrap(bytes(100, i)));
+                    assertEquals(100, j.transfer(fd, into));
+                    assertArrayEquals(bytes(100, i), ByteBufUtil.getBytes(into));
+                    Thread.sleep(20);
+                }
+                final java.nio.file.attribute.BasicFileAttributes a =
+                    Files.readAttributes(segment, java.nio.file.attribute.BasicFileAttributes.class);
+                assertTrue(a.lastAccessTime().compareTo(a.lastModifiedTime()) < 0,
+                    "accessed " + a.lastAccessTime() + ", modified " + a.lastModifiedTime());
+            } finally {
+                fd.close();
+            }
+        } finally {
+            into.release();
+        }
+    }
+
     @Test
     void transferReportsTheEndOnceEveryWriterClosed() throws Exception {
         final Path fifo = Fifo.make(dir.resolve("fifo"));
