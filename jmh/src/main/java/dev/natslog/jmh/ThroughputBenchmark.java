@@ -53,6 +53,13 @@ public final class ThroughputBenchmark {
     public static void main(final String[] args) throws Exception {
         final Path jar = Path.of(args.length > 0 ? args[0] : "plugin/target/nats-log-driver.jar").toAbsolutePath();
         final int lines = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        final String onlySetting = System.getenv("ONLY");
+        final int most = null == onlySetting ? 16 : Integer.parseInt(onlySetting);
+        if (lines < most) {
+            System.err.println("lines (" + lines + ") is the total over the containers: give at least " + most
+                + " (ONLY=" + most + ")");
+            System.exit(2);
+        }
         final Path dir = Files.createTempDirectory("nats-throughput-");
         final int port = freePort();
         final Process nats = new ProcessBuilder("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port))
