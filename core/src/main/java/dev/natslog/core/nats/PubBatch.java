@@ -248,9 +248,7 @@ public final class PubBatch {
         } else {
             wire = spares.pop();
         }
-        length = 0;
-        events = 0;
-        firstControlLine = 0;
+        empty();
         return out;
     }
 
@@ -282,17 +280,17 @@ public final class PubBatch {
 
     /** Empties the batch, and forgets an event kept by {@link #add(byte[], JsonEventEncoder, LogLine)}. */
     void clear() {
-        reset();
+        empty();
+        if (wire.length > capacity) {
+            wire = new byte[capacity];
+        }
         pending = null;
         pendingPub = null;
     }
 
-    private void reset() {
+    private void empty() {
         length = 0;
         events = 0;
         firstControlLine = 0;
-        if (wire.length > capacity) {
-            wire = new byte[capacity];
-        }
     }
 }
