@@ -23,7 +23,10 @@ import io.nats.client.support.ByteArrayBuilder;
  *
  * <p>What it relies on (jnats {@code 2.26.x}; the build pins the version): the fields and methods used here, which
  * the compiler checks ({@code @Override} fails the build if the writer's hook is renamed), and the writer's copy
- * order above, which every delivery test checks against a real nats-server. A jnats whose classes do not link with
+ * order above, which every delivery test checks against a real nats-server; and that the writer copies each queue
+ * item once, in queue order, before it sends what follows it — the publisher writes a batch's array again once a
+ * flush queued after it is answered ({@code SharedConnectionTest} sends waves of events through reused arrays and
+ * checks every byte). A jnats whose classes do not link with
  * this one raises a {@link LinkageError} at the first batch; the publisher then publishes event by event.
  */
 public final class PubBatchMessage extends NatsPublishableMessage {
@@ -79,7 +82,9 @@ public final class PubBatchMessage extends NatsPublishableMessage {
      *
      * @param connection       a connection made by {@code Nats.connect}.
      * @param wire             protocol text: {@code PUB <subject> <size>\r\n<payload>\r\n}, repeated; read later by
-     *                         jnats' writer thread, so never written again by the caller.
+     *                         jnats' writer thread, so not written again by the caller before a flush queued after
+     *                         it is answered (the writer copies queue items in order, each once, before it sends
+     *                         the flush's PING).
      * @param length           bytes of it used.
      * @param firstControlLine length of the first {@code PUB} line without its CRLF.
      * @throws IllegalStateException when the connection is not connected (the batch is not queued), as
