@@ -306,6 +306,24 @@ class SharedConnectionTest {
             // without reuse every batch would need a new array
             assertTrue(laterArrays < laterBatches, "after the first wave, arrays made (" + laterArrays + ") for "
                 + laterBatches + " batches: the first wave's are written again");
+
+            // idle for more than a second: the spare arrays are let go, and the next batch needs a new one
+            Thread.sleep(1500);
+            try (JsonEventEncoder encoder = new JsonEventEncoder(
+                JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT)) {
+                final LogLine l = line("after a pause", sent, sent + 1);
+                final byte[] expected = encoder.encode(l);
+                connection.offer(queue, l);
+                final Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertNotNull(m);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected, m.getData());
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (queue.sent() < sent + 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(sent + 1, queue.sent());
+            assertTrue(connection.batchArrays()[1] > arrays[1], "a new array after the pause: the spares were let go");
             connection.close(Duration.ofSeconds(5));
             queue.close();
         }
