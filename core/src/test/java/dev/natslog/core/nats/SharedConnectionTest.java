@@ -308,7 +308,7 @@ class SharedConnectionTest {
                 + laterBatches + " batches: the first wave's are written again");
 
             // idle for more than a second: the spare arrays are let go, and the next batch needs a new one
-            Thread.sleep(1500);
+            Thread.sleep(2500); // the spares go after ten idle parks of 100 ms
             try (JsonEventEncoder encoder = new JsonEventEncoder(
                 JsonEventEncoder.renderPrefix(Map.of("container_name", "web")), PooledByteBufAllocator.DEFAULT)) {
                 final LogLine l = line("after a pause", sent, sent + 1);
