@@ -61,6 +61,26 @@ public final class ThroughputBenchmark {
             System.exit(2);
         }
         final Path dir = Files.createTempDirectory("nats-throughput-");
+        // interrupted (Ctrl-C, SIGTERM): stop the nats-server and the plugin this run started, by their PIDs, and
+        // remove the run's directory; a normal end has done both already
+        final Thread cleanUp = new Thread(() -> {
+            ProcessHandle.current().children().forEach(ProcessHandle::destroy);
+            ProcessHandle.current().children().forEach(c -> {
+                try {
+                    c.onExit().get(10, TimeUnit.SECONDS);
+                } catch (final Exception e) {
+                    c.destroyForcibly();
+                }
+            });
+            if (null == System.getenv("KEEP")) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (final IOException | RuntimeException ignored) {
+                    // best effort, at exit
+                }
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         final int port = freePort();
         final Process nats = new ProcessBuilder("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port))
             .redirectErrorStream(true).redirectOutput(dir.resolve("nats.log").toFile()).start();
