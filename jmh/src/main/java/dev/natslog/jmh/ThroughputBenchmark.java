@@ -53,8 +53,8 @@ public final class ThroughputBenchmark {
     public static void main(final String[] args) throws Exception {
         final Path jar = Path.of(args.length > 0 ? args[0] : "plugin/target/nats-log-driver.jar").toAbsolutePath();
         final int lines = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
-        final String onlySetting = System.getenv("ONLY");
-        final int most = null == onlySetting ? 16 : Integer.parseInt(onlySetting);
+        final String only = System.getenv("ONLY"); // e.g. ONLY=1 runs one case
+        final int most = null == only ? 16 : Integer.parseInt(only);
         if (lines < most) {
             System.err.println("lines (" + lines + ") is the total over the containers: give at least " + most
                 + " (ONLY=" + most + ")");
@@ -73,11 +73,7 @@ public final class ThroughputBenchmark {
                 }
             });
             if (null == System.getenv("KEEP")) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                } catch (final IOException | RuntimeException ignored) {
-                    // best effort, at exit
-                }
+                deleteTree(dir);
             }
         });
         Runtime.getRuntime().addShutdownHook(cleanUp);
@@ -114,7 +110,6 @@ public final class ThroughputBenchmark {
                 plugin = startPlugin(jar, dir);
                 final Path socket = dir.resolve("nats.sock");
                 run(plugin, socket, dir, url, 1, 300_000, line, received, ceiling, true); // JIT warm-up, not reported
-                final String only = System.getenv("ONLY"); // e.g. ONLY=1 runs one case
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
                     run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
                 }
@@ -130,10 +125,19 @@ public final class ThroughputBenchmark {
             nats.destroy();
             nats.waitFor(10, TimeUnit.SECONDS);
             if (null == System.getenv("KEEP")) {
-                new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor();
+                deleteTree(dir);
             } else {
                 System.out.println("kept " + dir);
             }
+        }
+    }
+
+    /** Removes a run's directory and everything in it (best effort: also called at exit, maybe twice). */
+    private static void deleteTree(final Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (final IOException | RuntimeException ignored) {
+            // already gone, or not ours to fail on
         }
     }
 
