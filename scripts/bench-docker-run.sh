@@ -134,17 +134,18 @@ nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" -cp plugin/target/nats-log-dri
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
 
-run() { # driver tag -> prints wall ms
-  local drv=$1 tag=$2 t0 t1 cid
+run() { # driver tag -> prints container id, start time, wall ms, ms until `docker run -d` returned
+  local drv=$1 tag=$2 t0 ts t1 cid
   t0=$(now_ms)
   cid=$(timeout 300 docker run -d --network none --log-driver "$drv" --log-opt "tag=$tag" bench/busybox seq 1 "$LINES")
+  ts=$(now_ms)
   timeout 300 docker wait "$cid" >/dev/null
   t1=$(now_ms)
-  echo "$cid $t0 $((t1 - t0))"
+  echo "$cid $t0 $((t1 - t0)) $((ts - t0))"
 }
 
 echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: $drivers${VARIANT:+ (natsvar: $VARIANT)}"
-printf '%-6s %-10s %10s %14s %14s %12s %s\n' round driver wall_ms dockerd_cpu_s plugin_cpu_s nats_cpu_s note
+printf '%-6s %-10s %10s %9s %14s %14s %12s %s\n' round driver wall_ms start_ms dockerd_cpu_s plugin_cpu_s nats_cpu_s note
 declare -A walls
 for r in $(seq "$RUNS"); do
   for drv in $drivers; do
@@ -154,7 +155,7 @@ for r in $(seq "$RUNS"); do
     if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "$r" -gt 1 ]; then
       perf record -a -g -F 999 -o "$PERF_DIR/round$r.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
     fi
-    read -r cid t0 wall < <(run "$drv" "bench.r$r.$drv")
+    read -r cid t0 wall started < <(run "$drv" "bench.r$r.$drv")
     [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; }
     note=""
     if [ "$drv" = json-file ]; then
@@ -176,7 +177,7 @@ for r in $(seq "$RUNS"); do
     nc=$(python3 -c "print(f'{$(cpu_s "$(cat "$d/nats.pid")") - $nc0:.2f}')")
     timeout 60 docker rm -f "$cid" >/dev/null
     walls[$drv]="${walls[$drv]:-} $wall"
-    printf '%-6s %-10s %10s %14s %14s %12s %s\n' "$r" "$drv" "$wall" "$dc" "$pc" "$nc" "$note"
+    printf '%-6s %-10s %10s %9s %14s %14s %12s %s\n' "$r" "$drv" "$wall" "$started" "$dc" "$pc" "$nc" "$note"
   done
 done
 
