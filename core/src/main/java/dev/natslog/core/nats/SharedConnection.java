@@ -201,7 +201,8 @@ public final class SharedConnection {
     }
 
     private void schedule(final EventQueue queue) {
-        if (queue.scheduled.compareAndSet(false, true)) {
+        // read first: while the publisher has not taken the queue yet, a line costs no write to the shared flag
+        if (!queue.scheduled.get() && queue.scheduled.compareAndSet(false, true)) {
             ready.offer(queue);
             if (!gathering) { // else the publisher looks at the ready queues when its gathering ends
                 LockSupport.unpark(publisher);
@@ -457,13 +458,25 @@ public final class SharedConnection {
             requeueInflight();
             return;
         }
+        long released = 0;
+        int runEvents = 0;
+        long runReserved = 0;
+        long runBytes = 0;
         for (int i = 0; i < inflightCount; i++) {
-            budget.release(inflightReserved[i]);
             final EventQueue q = inflightQueue[i];
-            q.release(inflightReserved[i]);
-            q.confirmed(inflightResume[i], inflightLength[i]);
+            runEvents++;
+            runReserved += inflightReserved[i];
+            runBytes += inflightLength[i];
             if (i + 1 == inflightCount || inflightQueue[i + 1] != q) {
-                q.checkpoint(); // at the end of each run of one queue's events: a crash now repeats none of them
+                // the end of a run of one queue's events (a batch holds runs of up to BATCH_PER_QUEUE): settled as
+                // one, then checkpointed, so a crash now repeats none of them
+                q.release(runReserved);
+                q.confirmed(runEvents, runBytes, inflightResume[i]);
+                q.checkpoint();
+                released += runReserved;
+                runEvents = 0;
+                runReserved = 0;
+                runBytes = 0;
             }
             final byte[] wire = inflightWire[i];
             if (i + 1 == inflightCount || inflightWire[i + 1] != wire) {
@@ -474,6 +487,7 @@ public final class SharedConnection {
             inflightQueue[i] = null;
             inflightWire[i] = null;
         }
+        budget.release(released); // once per flush: the FIFO readers reserve from the same counter per line
         inflightCount = 0;
         inflightBytes = 0;
         batchStart = 0;

@@ -72,6 +72,38 @@ class EventQueueTest {
     }
 
     @Test
+    void aRunOfEventsConfirmedTogetherCountsEachAndDrainsOnlyWhenTheLastIsSettled() {
+        final long[] checkpointed = {-1};
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT,
+            resume -> checkpointed[0] = resume);
+        final LogLine[] lines = {line("a", "stdout", 1, 5), line("bb", "stdout", 2, 9), line("ccc", "stdout", 3, 14)};
+        for (final LogLine l : lines) {
+            q.add(l, EventQueue.recordSize(l));
+        }
+        final long[] resume = new long[3];
+        final int[] reserved = new int[3];
+        int bytes = 0;
+        for (int i = 0; i < 3; i++) {
+            bytes += poll(q, resume, reserved, i).length;
+        }
+        final boolean[] drained = {false};
+        q.end(() -> drained[0] = true);
+        q.confirmed(2, 100, resume[1]); // the first two, in one flush
+        assertFalse(drained[0]);
+        assertEquals(2, q.sent());
+        assertEquals(100, q.sentBytes());
+        assertEquals(9, q.confirmedResume());
+        q.checkpoint();
+        assertEquals(9, checkpointed[0]);
+        q.confirmed(1, bytes, resume[2]);
+        assertTrue(drained[0]);
+        assertEquals(3, q.sent());
+        assertEquals(100 + bytes, q.sentBytes());
+        assertEquals(14, q.confirmedResume());
+        q.close();
+    }
+
+    @Test
     void aPutBackEventGoesOutFirstAndTheQueueDrainsOnlyWhenAllAreSettled() {
         final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
         final LogLine a = line("a", "stdout", 1, 5);
@@ -87,10 +119,10 @@ class EventQueueTest {
         assertArrayEquals(first, poll(q, resume, reserved, 0));
         assertEquals(5, resume[0]);
         assertArrayEquals(expected(b), poll(q, resume, reserved, 1));
-        q.confirmed(resume[0], first.length);
+        q.confirmed(1, first.length, resume[0]);
         assertFalse(drained[0]);
         assertEquals(5, q.confirmedResume());
-        q.confirmed(resume[1], 10);
+        q.confirmed(1, 10, resume[1]);
         assertTrue(drained[0]);
         assertEquals(9, q.confirmedResume());
         assertEquals(2, q.sent());
