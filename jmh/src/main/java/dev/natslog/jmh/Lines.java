@@ -18,7 +18,9 @@ public final class Lines {
         /** 2-, 3- and 4-byte UTF-8 characters mixed with ASCII */
         UTF8,
         /** quotes, backslashes, tabs and other control characters every few bytes */
-        ESCAPES
+        ESCAPES,
+        /** printable ASCII with an accented letter now and then (one character in 40): not in the default runs */
+        MOSTLY_ASCII
     }
 
     private Lines() {
@@ -37,6 +39,14 @@ public final class Lines {
                     final int pick = r.nextInt(4);
                     final String s = pick == 0 ? "é" : pick == 1 ? "日" : pick == 2 ? "😀" : "abc";
                     out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+                }
+                case MOSTLY_ASCII -> {
+                    if (r.nextInt(40) == 0) {
+                        out.writeBytes("\u00e9".getBytes(StandardCharsets.UTF_8));
+                    } else {
+                        final int c = 0x20 + r.nextInt(0x5F);
+                        out.write(c == '"' || c == '\\' ? 'a' : c);
+                    }
                 }
                 case ESCAPES -> {
                     final int pick = r.nextInt(6);

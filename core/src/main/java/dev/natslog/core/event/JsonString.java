@@ -139,6 +139,10 @@ public final class JsonString {
 
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
+    /** Words in a row with bytes to check after which the text counts as dense non-ASCII, checked in blocks. */
+    private static final int DENSE_WORDS = 4;
+    /** A block of dense non-ASCII text: eight words, one test of the automaton's outcome. */
+    private static final int BLOCK_BYTES = 8 * Long.BYTES;
 
     private JsonString() {
     }
@@ -184,12 +188,16 @@ public final class JsonString {
             i += Long.BYTES;
         }
         int state = ACCEPT;
+        int mixedWords = 0;
         // a word at a time: skipped while it is plain ASCII that needs no escape (most log text), otherwise its
-        // eight bytes go through the automaton, taken from the word already loaded
+        // eight bytes go through the automaton, taken from the word already loaded. The word is tested before the
+        // state: in text of many multi-byte characters the state between two words is a coin toss, known only at
+        // the end of the automaton's chain, while "not plain" is known at once and always right there
         while (i + Long.BYTES <= end) {
             final long word = (long) LONGS.get(dst, i);
-            if (ACCEPT == state && isPlainAscii(word)) {
+            if (isPlainAscii(word) && ACCEPT == state) {
                 i += Long.BYTES;
+                mixedWords = 0;
                 continue;
             }
             final int stateAtStart = state;
@@ -201,6 +209,30 @@ public final class JsonString {
                 return rewrite(dst, characterStart(dst, i, stateAtStart), end, spare(pos, length));
             }
             i += Long.BYTES;
+            if (++mixedWords == DENSE_WORDS) {
+                // dense non-ASCII text: blocks of words through the automaton, no test per word, until a block of
+                // plain ASCII (or less than a block is left)
+                while (i + BLOCK_BYTES <= end) {
+                    final int stateAtBlock = state;
+                    long bytes = 0;
+                    for (int w = 0; w < BLOCK_BYTES; w += Long.BYTES) {
+                        final long blockWord = (long) LONGS.get(dst, i + w);
+                        bytes |= blockWord;
+                        for (int shift = 0; shift < Long.SIZE; shift += Byte.SIZE) {
+                            state = (int) (VALIDATE[(int) (blockWord >>> shift) & 0xFF] >>> state);
+                        }
+                    }
+                    state &= 63;
+                    if (ERROR == state) { // rewritten from the block's first character on: the rewrite finds what failed
+                        return rewrite(dst, characterStart(dst, i, stateAtBlock), end, spare(pos, length));
+                    }
+                    i += BLOCK_BYTES;
+                    if ((bytes & HIGHS) == 0) {
+                        break; // plain ASCII: back to skipping words
+                    }
+                }
+                mixedWords = 0;
+            }
         }
         final int tailStart = i;
         final int stateAtTail = state;

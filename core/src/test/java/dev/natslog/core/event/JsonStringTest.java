@@ -120,6 +120,48 @@ class JsonStringTest {
         assertEquals(28 * (31 + 31 * 31 + 31 * 31 * 31), cases);
     }
 
+    /**
+     * Dense non-ASCII text is checked in blocks of eight words, and a block of plain ASCII sends the check back to
+     * word by word: an escape, an invalid or a cut sequence, or another accent, after such text (whose words cut
+     * characters, or do not) and a plain run of every length around a block's and a word's, anywhere in or after the
+     * blocks.
+     */
+    @Test
+    void whatFollowsMixedTextAndAPlainRunIsFoundWhereverBlocksAndWordsEnd() {
+        final byte[][] sequences = {{'"'}, {0x01}, {'\\'}, {(byte) 0xC3, (byte) 0xA9}, {(byte) 0xFF},
+            {(byte) 0xE6, (byte) 0x97}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98, (byte) 0x80}};
+        int cases = 0;
+        for (final int mixed : new int[] {2, 9, 63, 64, 65, 130, -40, -41, -64, -100}) { // < 0: that many é
+            for (int plain = 0; plain <= 72; plain++) {
+                for (final byte[] sequence : sequences) {
+                    for (final int after : new int[] {0, 1, 8, 20, 70}) {
+                        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+                        for (int k = 0; k < Math.abs(mixed); k++) { // è and m (the words cut characters), or é only
+                            out.writeBytes(k % 2 == 0 || mixed < 0 ? new byte[] {(byte) 0xC3, (byte) (mixed < 0 ? 0xA9 : 0xA8)}
+                                : new byte[] {'m'});
+                        }
+                        for (int k = 0; k < plain; k++) {
+                            out.write('a' + k % 26);
+                        }
+                        out.writeBytes(sequence);
+                        for (int k = 0; k < after; k++) { // plain ASCII, or more accents after 20
+                            out.write(after <= 20 ? 'z' : k % 5 == 4 ? 0xC3 : k % 5 == 0 && k > 0 ? 0xA0 : 'z');
+                        }
+                        final byte[] text = out.toByteArray();
+                        final byte[] expected = reference(text);
+                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
+                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
+                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
+                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
+                        }
+                        cases++;
+                    }
+                }
+            }
+        }
+        assertEquals(10 * 73 * 8 * 5, cases);
+    }
+
     /** @return the {@code c}-th sequence of {@code length} {@link #EDGES} bytes (c in base {@code EDGES.length}). */
     private static byte[] edgeSequence(final int c, final int length) {
         final byte[] sequence = new byte[length];
