@@ -20,7 +20,9 @@ public final class Lines {
         /** quotes, backslashes, tabs and other control characters every few bytes */
         ESCAPES,
         /** printable ASCII with an accented letter now and then (one character in 40): not in the default runs */
-        MOSTLY_ASCII
+        MOSTLY_ASCII,
+        /** UTF8's characters with a quote one pick in eight, like JSON logs in other scripts: not in the default runs */
+        UTF8_QUOTES
     }
 
     private Lines() {
@@ -38,6 +40,11 @@ public final class Lines {
                 case UTF8 -> {
                     final int pick = r.nextInt(4);
                     final String s = pick == 0 ? "é" : pick == 1 ? "日" : pick == 2 ? "😀" : "abc";
+                    out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+                }
+                case UTF8_QUOTES -> {
+                    final int pick = r.nextInt(8);
+                    final String s = pick < 2 ? "\u00e9" : pick < 4 ? "\u65e5" : pick == 4 ? "\ud83d\ude00" : pick == 7 ? "\"" : "abc";
                     out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
                 }
                 case MOSTLY_ASCII -> {

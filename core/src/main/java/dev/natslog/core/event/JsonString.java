@@ -295,16 +295,16 @@ public final class JsonString {
         int state = ACCEPT;
         int sequenceStart = in;
         while (in < inEnd) {
-            if (ACCEPT == state && in + Long.BYTES <= inEnd) {
+            if (in + Long.BYTES <= inEnd) {
+                // the word before the state, as in the check: in multi-byte text the state is a coin toss
                 final long word = (long) LONGS.get(dst, in);
-                if (isPlainAscii(word)) {
-                    LONGS.set(dst, out, word);
-                    in += Long.BYTES;
-                    out += Long.BYTES;
-                    continue;
-                }
-                if ((word & HIGHS) == 0) { // ASCII, some of it to escape: the automaton stays at ACCEPT
-                    out = emitAscii(dst, word, out);
+                if ((word & HIGHS) == 0 && ACCEPT == state) {
+                    if (isPlainAscii(word)) {
+                        LONGS.set(dst, out, word);
+                        out += Long.BYTES;
+                    } else { // ASCII, some of it to escape: the automaton stays at ACCEPT
+                        out = emitAscii(dst, word, out);
+                    }
                     in += Long.BYTES;
                     continue;
                 }
