@@ -308,6 +308,26 @@ public final class JsonString {
                     in += Long.BYTES;
                     continue;
                 }
+                // multi-byte text: a word of valid characters with nothing to escape is copied as it is
+                int next = state;
+                for (int shift = 0; shift < Long.SIZE; shift += Byte.SIZE) {
+                    next = (int) (VALIDATE[(int) (word >>> shift) & 0xFF] >>> next);
+                }
+                next &= 63;
+                if (ERROR != next) {
+                    LONGS.set(dst, out, word);
+                    if (ACCEPT != next) { // it ends inside a character, which starts in it (at most 3 bytes back)
+                        int lead = in + Long.BYTES - 1;
+                        while ((dst[lead] & 0xC0) == 0x80) {
+                            lead--;
+                        }
+                        sequenceStart = lead;
+                    }
+                    state = next;
+                    in += Long.BYTES;
+                    out += Long.BYTES;
+                    continue;
+                }
             }
             final int stop = Math.min(in + Long.BYTES, inEnd);
             while (in < stop) {
