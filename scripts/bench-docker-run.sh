@@ -8,6 +8,8 @@
 #                 to compare them in the same run)
 # alternated RUNS times in one run on a private dockerd. Wall time = `docker run -d` until `docker wait` returns.
 #   scripts/bench-docker-run.sh            (RUNS=5 LINES=300000 by default)
+# WARMUP=N runs N more rounds first, printed as rounds w1…wN and left out of the medians: the plugins' JIT warm-up
+# (a plugin runs for days; its first round after a start pays ~1 s of compilation), kept apart from the steady state.
 # The subscriber that counts the lines is part of the harness, not of the pipeline measured (in production it runs
 # elsewhere): it runs at nice COUNT_NICE (19 by default; 0 to let it compete with dockerd like the rest).
 # nats-server runs at nice NATS_NICE (0 by default, competing like the plugin; 19 shows how much of the gap is
@@ -20,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-0}
 LINES=${LINES:-300000}
 
 need=()
@@ -147,12 +150,12 @@ run() { # driver tag -> prints container id, start time, wall ms, ms until `dock
 echo "bench: $RUNS rounds of seq 1 $LINES; drivers alternated: $drivers${VARIANT:+ (natsvar: $VARIANT)}"
 printf '%-6s %-10s %10s %9s %14s %14s %12s %s\n' round driver wall_ms start_ms dockerd_cpu_s plugin_cpu_s nats_cpu_s note
 declare -A walls
-for r in $(seq "$RUNS"); do
+for r in $(for w in $(seq "$WARMUP"); do echo "w$w"; done; seq "$RUNS"); do
   for drv in $drivers; do
     case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; natsvar) pp=$var_plugin ;; *) pp="" ;; esac
     dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0); nc0=$(cpu_s "$(cat "$d/nats.pid")")
     # PERF_DIR=dir: a system-wide perf profile of each nats round after the first (dir/roundN.data)
-    if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "$r" -gt 1 ]; then
+    if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "${r#w}" = "$r" ] && [ "$r" -gt 1 ]; then
       perf record -a -g -F 999 -o "$PERF_DIR/round$r.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
     fi
     read -r cid t0 wall started < <(run "$drv" "bench.r$r.$drv")
@@ -176,7 +179,7 @@ for r in $(seq "$RUNS"); do
     pc=$([ -n "$pp" ] && python3 -c "print(f'{$(cpu_s "$pp") - $pc0:.2f}')" || echo -)
     nc=$(python3 -c "print(f'{$(cpu_s "$(cat "$d/nats.pid")") - $nc0:.2f}')")
     timeout 60 docker rm -f "$cid" >/dev/null
-    walls[$drv]="${walls[$drv]:-} $wall"
+    [ "${r#w}" != "$r" ] || walls[$drv]="${walls[$drv]:-} $wall" # warm-up rounds are left out
     printf '%-6s %-10s %10s %9s %14s %14s %12s %s\n' "$r" "$drv" "$wall" "$started" "$dc" "$pc" "$nc" "$note"
   done
 done
