@@ -60,11 +60,7 @@ class JsonStringTest {
                         Arrays.fill(text, (byte) 'p');
                         System.arraycopy(sequence, 0, text, before, length);
                         final byte[] expected = reference(text);
-                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
-                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
-                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
-                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
-                        }
+                        assertByteBufWriterAgrees(text, expected);
                         final byte[] dst2 = new byte[JsonString.requiredCapacity(text.length)];
                         final int end2 = JsonString.write(text, 0, text.length, dst2, 0);
                         if (!Arrays.equals(expected, Arrays.copyOf(dst2, end2))) {
@@ -106,12 +102,7 @@ class JsonStringTest {
                         if (at + length < text.length && (text[at + length] & 0xFF) == 0xA9) {
                             text[at + length] = 'r';
                         }
-                        final byte[] expected = reference(text);
-                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
-                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
-                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
-                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
-                        }
+                        assertByteBufWriterAgrees(text, reference(text));
                         cases++;
                     }
                 }
@@ -148,18 +139,22 @@ class JsonStringTest {
                             out.write(after <= 20 ? 'z' : k % 5 == 4 ? 0xC3 : k % 5 == 0 && k > 0 ? 0xA0 : 'z');
                         }
                         final byte[] text = out.toByteArray();
-                        final byte[] expected = reference(text);
-                        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
-                        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
-                        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
-                            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
-                        }
+                        assertByteBufWriterAgrees(text, reference(text));
                         cases++;
                     }
                 }
             }
         }
         assertEquals(10 * 73 * 8 * 5, cases);
+    }
+
+    /** The ByteBuf writer against the expected output (the message, the text in hex, is built only on a failure). */
+    private static void assertByteBufWriterAgrees(final byte[] text, final byte[] expected) {
+        final byte[] dst = new byte[JsonString.requiredCapacity(text.length)];
+        final int end = JsonString.write(Unpooled.wrappedBuffer(text), 0, text.length, dst, 0);
+        if (!Arrays.equals(expected, Arrays.copyOf(dst, end))) {
+            assertArrayEquals(expected, Arrays.copyOf(dst, end), "ByteBuf writer: " + hex(text));
+        }
     }
 
     /** @return the {@code c}-th sequence of {@code length} {@link #EDGES} bytes (c in base {@code EDGES.length}). */
