@@ -247,76 +247,87 @@ public final class SharedConnection {
 
     private void publishLoop() {
         Niceness.ofCurrentThread(nice);
-        while (true) {
-            final Connection c = connection;
-            final boolean up = null != c && c.getStatus() == Connection.Status.CONNECTED;
-            if (stopping && (System.nanoTime() - stopDeadline > 0 || (0 == inflightCount && ready.isEmpty()) || !up)) {
-                if (up && inflightCount > 0) {
-                    flush(c);
-                }
-                return;
-            }
-            if (!up) {
-                if (inflightCount > 0) {
-                    requeueInflight();
-                }
-                LockSupport.parkNanos(this, IDLE_PARK_NANOS);
-                continue;
-            }
-            final EventQueue queue = ready.poll();
-            if (null == queue) {
-                if (!batch.isEmpty()) { // nothing else to add: to jnats with it before waiting
-                    if (!handOver(c)) {
-                        requeueInflight();
-                    }
-                    continue;
-                }
-                if (inflightCount > 0) {
-                    final long wait = oldestInflightNanos + FLUSH_DELAY_NANOS - System.nanoTime();
-                    if (wait <= 0 || stopping) {
-                        flush(c);
-                    } else {
-                        wasIdle = true;
-                        LockSupport.parkNanos(this, wait); // or until a queue is scheduled
-                    }
-                } else {
-                    wasIdle = true;
-                    if (++idleParks == IDLE_PARKS_BEFORE_DROPPING_SPARES) {
-                        batch.dropSpares(); // ~1 s with nothing to publish
-                    }
-                    LockSupport.parkNanos(this, IDLE_PARK_NANOS);
-                }
-                continue;
-            }
-            idleParks = 0;
-            readyInWindow++;
-            if (wasIdle) {
-                wasIdle = false;
-                final long now = System.nanoTime();
-                if (now - windowStart >= GATHER_WINDOW_NANOS) {
-                    gatherPays = readyInWindow * GATHER_NANOS > 2 * (now - windowStart); // > 2 per GATHER_NANOS
-                    readyInWindow = 0;
-                    windowStart = now;
-                }
-                if (gatherPays) {
-                    gather(now);
-                }
-            }
-            queue.scheduled.set(false);
-            final boolean published = publishBatch(c, queue);
-            if (!published) {
-                requeueInflight();
-            }
-            if (queue.hasEvents()) { // also after a failure: its lines not taken yet have no event in flight
-                schedule(queue);
-            }
-            if (!published) {
-                continue;
-            }
-            if (inflightCount >= MAX_INFLIGHT - BATCH_PER_QUEUE || inflightBytes >= MAX_INFLIGHT_BYTES) {
+        while (publishStep()) {
+            // each step is its own call: the JIT compiles it like any method (this loop turns only ~1000 times a
+            // second, too few for an on-stack replacement: left in one method, its body stayed interpreted)
+        }
+    }
+
+    /**
+     * One turn of the publisher: takes a ready queue into the batch, or hands the batch over, flushes or waits.
+     *
+     * @return false once the publisher is done (stopping, and nothing left or the deadline passed).
+     */
+    private boolean publishStep() {
+        final Connection c = connection;
+        final boolean up = null != c && c.getStatus() == Connection.Status.CONNECTED;
+        if (stopping && (System.nanoTime() - stopDeadline > 0 || (0 == inflightCount && ready.isEmpty()) || !up)) {
+            if (up && inflightCount > 0) {
                 flush(c);
             }
+            return false;
         }
+        if (!up) {
+            if (inflightCount > 0) {
+                requeueInflight();
+            }
+            LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+            return true;
+        }
+        final EventQueue queue = ready.poll();
+        if (null == queue) {
+            if (!batch.isEmpty()) { // nothing else to add: to jnats with it before waiting
+                if (!handOver(c)) {
+                    requeueInflight();
+                }
+                return true;
+            }
+            if (inflightCount > 0) {
+                final long wait = oldestInflightNanos + FLUSH_DELAY_NANOS - System.nanoTime();
+                if (wait <= 0 || stopping) {
+                    flush(c);
+                } else {
+                    wasIdle = true;
+                    LockSupport.parkNanos(this, wait); // or until a queue is scheduled
+                }
+            } else {
+                wasIdle = true;
+                if (++idleParks == IDLE_PARKS_BEFORE_DROPPING_SPARES) {
+                    batch.dropSpares(); // ~1 s with nothing to publish
+                }
+                LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+            }
+            return true;
+        }
+        idleParks = 0;
+        readyInWindow++;
+        if (wasIdle) {
+            wasIdle = false;
+            final long now = System.nanoTime();
+            if (now - windowStart >= GATHER_WINDOW_NANOS) {
+                gatherPays = readyInWindow * GATHER_NANOS > 2 * (now - windowStart); // > 2 per GATHER_NANOS
+                readyInWindow = 0;
+                windowStart = now;
+            }
+            if (gatherPays) {
+                gather(now);
+            }
+        }
+        queue.scheduled.set(false);
+        final boolean published = publishBatch(c, queue);
+        if (!published) {
+            requeueInflight();
+        }
+        if (queue.hasEvents()) { // also after a failure: its lines not taken yet have no event in flight
+            schedule(queue);
+        }
+        if (!published) {
+            return true;
+        }
+        if (inflightCount >= MAX_INFLIGHT - BATCH_PER_QUEUE || inflightBytes >= MAX_INFLIGHT_BYTES) {
+            flush(c);
+        }
+        return true;
     }
 
     /** Waits {@link #GATHER_NANOS} (not when stopping), unwoken by queues getting ready meanwhile. */
