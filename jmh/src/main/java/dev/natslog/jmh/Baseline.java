@@ -15,7 +15,7 @@ import java.util.Map;
  * dockerd's {@code LogEntry} (with its {@code PartialLogEntryMetadata}), built from a descriptor at run time — no
  * generated code.
  */
-final class Baseline {
+public final class Baseline {
     /** dockerd's {@code LogEntry}. */
     static final Descriptor LOG_ENTRY;
     /** Its {@code partial_log_metadata}. */
@@ -48,7 +48,7 @@ final class Baseline {
     }
 
     /** @return the six metadata fields of every event of the benchmarks' container, in the event's order. */
-    static Map<String, String> metadata() {
+    public static Map<String, String> metadata() {
         final Map<String, String> meta = new LinkedHashMap<>();
         meta.put("container_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         meta.put("container_name", "web");

@@ -28,7 +28,7 @@ public final class Lines {
     private Lines() {
     }
 
-    static byte[] text(final int size, final Kind kind, final long seed) {
+    public static byte[] text(final int size, final Kind kind, final long seed) {
         final Random r = new Random(seed);
         final ByteArrayOutputStream out = new ByteArrayOutputStream(size + 4);
         while (out.size() < size) {
@@ -66,7 +66,7 @@ public final class Lines {
     }
 
     /** One frame: 4-byte length, then the LogEntry (source, time_nano, line) as dockerd writes it. */
-    static byte[] frame(final byte[] line, final long timeNano) {
+    public static byte[] frame(final byte[] line, final long timeNano) {
         try {
             final ByteArrayOutputStream body = new ByteArrayOutputStream(line.length + 32);
             final CodedOutputStream out = CodedOutputStream.newInstance(body);
@@ -82,7 +82,7 @@ public final class Lines {
     }
 
     /** Whole frames of lines of {@code size} bytes filling up to 64 KiB (at least one frame). */
-    static byte[] fifoRead(final int size, final Kind kind) {
+    public static byte[] fifoRead(final int size, final Kind kind) {
         final ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
         long time = 1_795_631_425_123_456_789L;
         int i = 0;
@@ -96,7 +96,7 @@ public final class Lines {
         return out.toByteArray();
     }
 
-    static int count(final byte[] stream) {
+    public static int count(final byte[] stream) {
         int n = 0;
         for (int p = 0; p < stream.length; n++) {
             p += 4 + ByteBuffer.wrap(stream, p, 4).getInt();

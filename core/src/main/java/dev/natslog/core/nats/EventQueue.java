@@ -3,7 +3,6 @@ package dev.natslog.core.nats;
 import dev.natslog.core.event.JsonEventEncoder;
 import dev.natslog.core.event.LogLine;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,13 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * each flush that confirmed some of its events, so a crash sends again at most what was in flight.
  *
  * <p><b>Allocation:</b> none per line ({@link #pollInto} encodes straight into the publisher's {@link PubBatch});
- * pooled chunks as records need them, each given back as soon as it is read, so the direct memory held is the waiting records plus at most one
- * partly used chunk per non-empty queue — never a reallocation, never a copy of what waits.
+ * chunks from the plugin's {@link RecordChunks} as records need them, each given back there as soon as it is read
+ * (for a reader to fill again), so the direct memory held is the waiting records, at most one partly used chunk per
+ * non-empty queue and the bounded spares — never a reallocation, never a copy of what waits.
  */
 public final class EventQueue {
     /** Bytes of a record besides its text, source and partial id. */
     public static final int RECORD_HEADER = 4 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
-    /** Bytes of a record chunk (a pooled allocator's page). */
+    /** Bytes of a record chunk (a pooled allocator's page; {@link RecordChunks}). */
     public static final int CHUNK = 8 * 1024;
     private static final byte PARTIAL = 1;
     private static final byte PARTIAL_LAST = 2;
@@ -53,7 +53,7 @@ public final class EventQueue {
     private volatile long confirmedResume;
     /** This queue's own bound; null when only the plugin-wide one applies. */
     private final BufferBudget bound;
-    private final ByteBufAllocator allocator;
+    private final RecordChunks chunkSource;
     private final JsonEventEncoder encoder;
     private final LogLine view = new LogLine();
     /** Chunks of records of waiting lines, oldest first, each read from its reader index. */
@@ -77,19 +77,20 @@ public final class EventQueue {
      * @param initialResume the stream offset a replay would start from before any event is confirmed.
      * @param bound         the most record bytes this queue may hold waiting for NATS; 0 for no bound of its own.
      * @param prefix        the container's rendered event prefix ({@link JsonEventEncoder#renderPrefix}).
-     * @param allocator     pooled allocator for the records and the encoder's scratch buffer.
+     * @param chunks        where the record chunks come from and go back to (shared by the plugin's queues); its
+     *                      allocator gives the encoder's scratch buffer.
      * @param checkpoint    records a new {@link #confirmedResume()} (the stream's journal); runs on the publisher.
      */
     public EventQueue(final String subject, final String name, final long initialResume, final long bound,
-                      final byte[] prefix, final ByteBufAllocator allocator,
+                      final byte[] prefix, final RecordChunks chunks,
                       final java.util.function.LongConsumer checkpoint) {
         this.subject = subject;
         this.pubPrefix = PubBatch.pubPrefix(subject);
         this.name = name;
         this.confirmedResume = initialResume;
         this.bound = bound > 0 ? new BufferBudget(bound) : null;
-        this.allocator = allocator;
-        this.encoder = new JsonEventEncoder(prefix, allocator);
+        this.chunkSource = chunks;
+        this.encoder = new JsonEventEncoder(prefix, chunks.allocator());
         this.checkpoint = checkpoint;
     }
 
@@ -135,8 +136,7 @@ public final class EventQueue {
         }
         ByteBuf r = chunks.peekLast();
         if (null == r || r.writableBytes() < size) {
-            final int capacity = Math.max(CHUNK, size);
-            r = allocator.directBuffer(capacity, capacity);
+            r = chunkSource.take(size);
             chunks.addLast(r);
         }
         r.writeInt(size);
@@ -214,7 +214,7 @@ public final class EventQueue {
         r.readerIndex(start + size);
         lines--;
         if (!r.isReadable()) {
-            chunks.pollFirst().release(); // read through: back to the pool (also the last one: an idle queue holds none)
+            chunkSource.give(chunks.pollFirst()); // read through: for a reader to fill again (also the last one: an idle queue holds none)
         }
         resumeOut[index] = resume;
         reservedOut[index] = size;
@@ -347,7 +347,7 @@ public final class EventQueue {
             closed = true;
             ByteBuf c;
             while (null != (c = chunks.pollFirst())) {
-                c.release();
+                chunkSource.give(c);
             }
             lines = 0;
             encoder.close();

@@ -9,6 +9,7 @@ import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.BufferBudget;
 import dev.natslog.core.nats.EventQueue;
 import dev.natslog.core.nats.NatsConnections;
+import dev.natslog.core.nats.RecordChunks;
 import dev.natslog.core.nats.SharedConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -63,6 +64,8 @@ public final class LogDriver implements AutoCloseable {
     private final FifoReader reader;
     private final StateStore state;
     private final LogStreamCodec.Factory codecs;
+    /** The record chunks of every stream's queue, handed from publishers back to readers. */
+    private final RecordChunks recordChunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, RecordChunks.DEFAULT_SPARES);
     private final ScheduledExecutorService timer;
     private final Map<String, CompletableFuture<LogStream>> streams = new ConcurrentHashMap<>();
     /** FIFOs being drained by the null plugin ({@link DriverConfig#drainOnly()}). */
@@ -126,7 +129,8 @@ public final class LogDriver implements AutoCloseable {
             Journal journal = null;
             try {
                 journal = Journal.open(config.stateDir(), StateStore.nameFor(file));
-                final LogStream stream = new LogStream(file, info, settings, connection, codecs, journal, this::ended);
+                final LogStream stream = new LogStream(file, info, settings, connection, codecs, recordChunks, journal,
+                    this::ended);
                 state.save(file, request);
                 final long replayed = stream.replay();
                 if (replayed > 0) {
@@ -279,6 +283,7 @@ public final class LogDriver implements AutoCloseable {
             s.journal.close();
             s.queue.close();
         }
+        recordChunks.clear();
         LOG.info("NATS log driver stopped");
     }
 

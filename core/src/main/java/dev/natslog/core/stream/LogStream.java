@@ -7,6 +7,7 @@ import dev.natslog.core.event.LogLine;
 import dev.natslog.core.event.LogStreamCodec;
 import dev.natslog.core.fifo.FifoReader;
 import dev.natslog.core.nats.EventQueue;
+import dev.natslog.core.nats.RecordChunks;
 import dev.natslog.core.nats.SharedConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.unix.FileDescriptor;
@@ -44,15 +45,15 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
     }
 
     LogStream(final String file, final ContainerInfo info, final StreamSettings settings,
-              final SharedConnection connection, final LogStreamCodec.Factory codecs, final Journal journal,
-              final EndListener endListener) {
+              final SharedConnection connection, final LogStreamCodec.Factory codecs, final RecordChunks chunks,
+              final Journal journal, final EndListener endListener) {
         this.file = file;
         this.info = info;
         this.settings = settings;
         this.connection = connection;
         this.journal = journal;
         this.queue = new EventQueue(settings.subject(), info.name().isEmpty() ? info.id() : info.name(),
-            journal.resumeOffset(), settings.bufferSize(), settings.eventPrefix(), codecs.allocator(),
+            journal.resumeOffset(), settings.bufferSize(), settings.eventPrefix(), chunks,
             this::checkpoint);
         this.codec = codecs.createForLines(this);
         this.endListener = endListener;

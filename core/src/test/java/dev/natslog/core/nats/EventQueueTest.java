@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EventQueueTest {
     private static final byte[] PREFIX = JsonEventEncoder.renderPrefix(Map.of("container_name", "web"));
+    private static final RecordChunks CHUNKS = new RecordChunks(PooledByteBufAllocator.DEFAULT, RecordChunks.DEFAULT_SPARES);
 
     private static ByteBuf bytes(final String s) {
         return Unpooled.wrappedBuffer(s.getBytes(StandardCharsets.UTF_8));
@@ -48,7 +49,7 @@ class EventQueueTest {
 
     @Test
     void linesComeOutAsTheEventsTheEncoderMakesInOrderWithTheirOffsetsAndSizes() {
-        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
         final LogLine[] lines = new LogLine[3000]; // past the first buffer: it grows
         final ByteBuf id = bytes("abc123");
         for (int i = 0; i < lines.length; i++) {
@@ -74,7 +75,7 @@ class EventQueueTest {
     @Test
     void aRunOfEventsConfirmedTogetherCountsEachAndDrainsOnlyWhenTheLastIsSettled() {
         final long[] checkpointed = {-1};
-        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT,
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS,
             resume -> checkpointed[0] = resume);
         final LogLine[] lines = {line("a", "stdout", 1, 5), line("bb", "stdout", 2, 9), line("ccc", "stdout", 3, 14)};
         for (final LogLine l : lines) {
@@ -105,7 +106,7 @@ class EventQueueTest {
 
     @Test
     void aPutBackEventGoesOutFirstAndTheQueueDrainsOnlyWhenAllAreSettled() {
-        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
         final LogLine a = line("a", "stdout", 1, 5);
         final LogLine b = line("b", "stdout", 2, 9);
         q.add(a, EventQueue.recordSize(a));
@@ -131,11 +132,59 @@ class EventQueueTest {
 
     @Test
     void itsOwnBoundRefusesPastItAndTakesBackWhatIsReleased() {
-        final EventQueue q = new EventQueue("s", "web", 0, 100, PREFIX, PooledByteBufAllocator.DEFAULT, resume -> { });
+        final EventQueue q = new EventQueue("s", "web", 0, 100, PREFIX, CHUNKS, resume -> { });
         assertTrue(q.tryReserve(60));
         assertFalse(q.tryReserve(60));
         q.release(60);
         assertTrue(q.tryReserve(100));
         q.close();
+    }
+
+    @Test
+    void chunksReadThroughGoBackToTheSparesAndTheNextRecordsAreWrittenIntoThem() {
+        final RecordChunks chunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, 2);
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, chunks, resume -> { });
+        final LogLine l = line("x".repeat(1000), "stdout", 1, 1);
+        final int size = EventQueue.recordSize(l);
+        final int perChunk = EventQueue.CHUNK / size;
+        for (int i = 0; i < 4 * perChunk; i++) { // four chunks full
+            q.add(l, size);
+        }
+        assertEquals(0, chunks.spares());
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        for (int i = 0; i < 4 * perChunk; i++) {
+            assertArrayEquals(expected(l), poll(q, resume, reserved, 0), "record " + i);
+        }
+        assertEquals(2, chunks.spares(), "two chunks kept, the two beyond the bound released");
+        q.add(l, size);
+        assertEquals(1, chunks.spares(), "the next record went into a spare");
+        assertArrayEquals(expected(l), poll(q, resume, reserved, 0), "a reused chunk holds its new record only");
+        assertEquals(2, chunks.spares());
+        q.close();
+        chunks.clear();
+    }
+
+    @Test
+    void aChunkGivenBackBeyondTheBoundOrOfAnotherSizeIsReleased() {
+        final RecordChunks chunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, 1);
+        final ByteBuf first = chunks.take(10);
+        final ByteBuf second = chunks.take(10);
+        final ByteBuf big = chunks.take(EventQueue.CHUNK + 1);
+        assertEquals(EventQueue.CHUNK, first.capacity());
+        assertEquals(EventQueue.CHUNK + 1, big.capacity());
+        first.writeInt(7);
+        chunks.give(first);
+        chunks.give(second);
+        chunks.give(big);
+        assertEquals(1, first.refCnt(), "kept");
+        assertEquals(0, second.refCnt(), "over the bound: released");
+        assertEquals(0, big.refCnt(), "not a standard chunk: released");
+        final ByteBuf again = chunks.take(10);
+        assertTrue(again == first && 0 == again.readableBytes(), "the spare comes back empty");
+        chunks.give(again);
+        chunks.clear();
+        assertEquals(0, first.refCnt(), "cleared spares are released");
+        assertEquals(0, chunks.spares());
     }
 }

@@ -418,13 +418,16 @@ class SharedConnectionTest {
         return sub;
     }
 
+    /** The record chunks of every queue here, as the plugin shares one {@link RecordChunks}. */
+    private static final RecordChunks CHUNKS = new RecordChunks(PooledByteBufAllocator.DEFAULT, RecordChunks.DEFAULT_SPARES);
+
     private static ConnectionSettings settings(final NatsServer nats) {
         return new ConnectionSettings(List.of(nats.url()), -1, null, null, null, false, null, null, null, false);
     }
 
     private static EventQueue queue(final String subject, final java.util.function.LongConsumer checkpoint) {
         return new EventQueue(subject, "web", 0, 0, JsonEventEncoder.renderPrefix(Map.of("container_name", "web")),
-            PooledByteBufAllocator.DEFAULT, checkpoint);
+            CHUNKS, checkpoint);
     }
 
     /** A stdout line of that text, time and resume offset. */
