@@ -9,7 +9,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The lines of one stream waiting for its connection's publisher, in order. One producer (the stream's FIFO
- * reader), one consumer (the publisher), under the queue's own lock.
+ * reader), one consumer (the publisher), under the queue's own lock — which the reader takes once per FIFO read:
+ * it {@link #stage}s each line's record in a chunk of its own and {@link #commit}s them after the read (the chunk
+ * itself joins the queue when the queue has no room at its end, so a busy stream's records are not copied twice).
+ * The publisher took the lock for every event while the reader took it for every line; perf showed the reader
+ * spinning on it.
  *
  * <p><b>It holds lines, not events.</b> {@link #add} copies the line (text, source, time, partial metadata, resume
  * offset) as one record into a chain of pooled direct chunks of {@link #CHUNK} bytes (a record never straddles two;
@@ -59,6 +63,13 @@ public final class EventQueue {
     /** Chunks of records of waiting lines, oldest first, each read from its reader index. */
     private final java.util.ArrayDeque<ByteBuf> chunks = new java.util.ArrayDeque<>();
     private int lines;
+    /**
+     * Records the reader wrote since its last {@link #commit}, in a chunk of its own (reader thread only; null when
+     * none): the publisher sees them once committed, so the reader takes the queue's lock once per FIFO read rather
+     * than once per line.
+     */
+    private ByteBuf staged;
+    private int stagedLines;
     // events put back: a ring of arrays, their resume offsets and their reserved sizes
     private byte[][] retry = new byte[4][];
     private long[] retryResume = new long[4];
@@ -129,16 +140,85 @@ public final class EventQueue {
         }
     }
 
-    /** Copies a line in as one record of {@link #recordSize} bytes. */
+    /** Copies a line in as one record of {@link #recordSize} bytes, visible to the publisher at once. */
     synchronized void add(final LogLine line, final int size) {
         if (closed) {
             return;
         }
+        writeRecord(tailWithRoom(size), line, size);
+        lines++;
+    }
+
+    /**
+     * Copies a line in as one record, seen by the publisher only after the next {@link #commit}: the FIFO reader's
+     * way, one lock per read. Reader thread only.
+     */
+    void stage(final LogLine line, final int size) {
+        if (size > CHUNK) { // a long line's record gets a chunk of its own, as in add()
+            commit();
+            add(line, size);
+            return;
+        }
+        if (null != staged && staged.writableBytes() < size) {
+            commit();
+        }
+        if (null == staged) {
+            staged = chunkSource.take(size);
+        }
+        writeRecord(staged, line, size);
+        stagedLines++;
+    }
+
+    /**
+     * Hands the staged records to the publisher (copied into the queue's chunks under its lock, each record whole in
+     * one chunk). Reader thread only.
+     *
+     * @return true when records were handed over.
+     */
+    boolean commit() {
+        if (0 == stagedLines) {
+            return false;
+        }
+        final ByteBuf s = staged;
+        final int n = stagedLines;
+        staged = null;
+        stagedLines = 0;
+        synchronized (this) {
+            if (!closed) {
+                ByteBuf r = chunks.peekLast();
+                if (null == r || r.writableBytes() < s.readableBytes()) {
+                    // fill the tail chunk record by record, then the rest goes on as its own chunk
+                    while (null != r && s.isReadable() && r.writableBytes() >= s.getInt(s.readerIndex())) {
+                        final int size = s.getInt(s.readerIndex());
+                        r.writeBytes(s, s.readerIndex(), size);
+                        s.skipBytes(size);
+                    }
+                    if (s.isReadable()) {
+                        chunks.addLast(s); // the staged chunk itself: no copy
+                        lines += n;
+                        return true;
+                    }
+                } else {
+                    r.writeBytes(s, s.readerIndex(), s.readableBytes());
+                }
+                lines += n;
+            }
+        }
+        chunkSource.give(s);
+        return true;
+    }
+
+    /** Under the lock: the last chunk if it has room for a record of this size, else a new last chunk. */
+    private ByteBuf tailWithRoom(final int size) {
         ByteBuf r = chunks.peekLast();
         if (null == r || r.writableBytes() < size) {
             r = chunkSource.take(size);
             chunks.addLast(r);
         }
+        return r;
+    }
+
+    private static void writeRecord(final ByteBuf r, final LogLine line, final int size) {
         r.writeInt(size);
         r.writeLong(line.resumeOffset());
         r.writeLong(line.timeNano());
@@ -152,7 +232,6 @@ public final class EventQueue {
             r.writeBytes(line.partialId(), line.partialIdOffset(), line.partialIdLength());
         }
         r.writeBytes(line.text(), line.textOffset(), line.textLength());
-        lines++;
     }
 
     /** {@link #pollInto}: no event waits. */
@@ -299,12 +378,12 @@ public final class EventQueue {
         }
     }
 
-    /** A line was dropped before queueing (the buffer is full). */
+    /** A line was dropped before queueing (the buffer is full). On the reader thread (it reads the staged count). */
     void countDrop(final long bytes, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(bytes);
         synchronized (this) {
-            if (0 == lines && 0 == retrySize && 0 == inflight) {
+            if (0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight) {
                 advance(resume); // nothing before it waits: a replay need not start before it
             }
         }
@@ -350,6 +429,11 @@ public final class EventQueue {
                 chunkSource.give(c);
             }
             lines = 0;
+            if (null != staged) { // closed after its reader ended (the reader's records are never committed now)
+                chunkSource.give(staged);
+                staged = null;
+                stagedLines = 0;
+            }
             encoder.close();
         }
     }

@@ -23,8 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  * One jnats connection, shared by every stream with the same {@link ConnectionSettings}, and the one thread that
  * publishes their events.
  *
- * <p><b>Never blocks a FIFO reader.</b> {@link #offer} only reserves room in the stream's own bound (if any) and
- * in the plugin-wide {@link BufferBudget}, and appends to the stream's {@link EventQueue}; when either is spent,
+ * <p><b>Never blocks a FIFO reader.</b> {@link #offer} (or {@link #stage}, then {@link #commit} once per read) only
+ * reserves room in the stream's own bound (if any) and in the plugin-wide {@link BufferBudget}, and appends to the
+ * stream's {@link EventQueue}; when either is spent,
  * the event is dropped and counted. The publisher thread takes batches from the queues with events (round robin, each
  * queue in order), writes them as NATS protocol text into a {@link PubBatch} that jnats' writer sends as it is
  * ({@link io.nats.client.impl.PubBatchMessage}: one queue item per ~64 KiB instead of one message object, lock and
@@ -178,26 +179,71 @@ public final class SharedConnection {
      * @param line  the line; read, not kept.
      */
     public void offer(final EventQueue queue, final LogLine line) {
-        final int size = EventQueue.recordSize(line);
-        if (!queue.tryReserve(size)) {
-            queue.countDrop(size, line.resumeOffset());
-            return;
-        }
-        if (!budget.tryReserve(size)) {
-            queue.release(size);
-            queue.countDrop(size, line.resumeOffset());
+        final int size = reserve(queue, line);
+        if (size < 0) {
             return;
         }
         try {
             queue.add(line, size);
-        } catch (final OutOfMemoryError e) { // no direct memory for a chunk: drop the line, keep the reader alive
-            budget.release(size);
-            queue.release(size);
-            queue.countDrop(size, line.resumeOffset());
-            LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
+        } catch (final OutOfMemoryError e) {
+            unreserve(queue, line, size, e);
             return;
         }
         schedule(queue);
+    }
+
+    /**
+     * Queues one line (copied) for the publisher to see at the next {@link #commit}: the reader's way, one lock of the
+     * queue per FIFO read instead of one per line. Never waits. Called on the stream's FIFO reader thread.
+     *
+     * @param queue the stream's queue.
+     * @param line  the line; read, not kept.
+     */
+    public void stage(final EventQueue queue, final LogLine line) {
+        final int size = reserve(queue, line);
+        if (size < 0) {
+            return;
+        }
+        try {
+            queue.stage(line, size);
+        } catch (final OutOfMemoryError e) {
+            unreserve(queue, line, size, e);
+        }
+    }
+
+    /**
+     * Hands the lines {@link #stage}d since the last call to the publisher. Called on the stream's FIFO reader
+     * thread after each read it decoded (and before the stream ends).
+     *
+     * @param queue the stream's queue.
+     */
+    public void commit(final EventQueue queue) {
+        if (queue.commit()) {
+            schedule(queue);
+        }
+    }
+
+    /** @return the line's record size, reserved in the queue's bound and the budget; -1 when dropped (counted). */
+    private int reserve(final EventQueue queue, final LogLine line) {
+        final int size = EventQueue.recordSize(line);
+        if (!queue.tryReserve(size)) {
+            queue.countDrop(size, line.resumeOffset());
+            return -1;
+        }
+        if (!budget.tryReserve(size)) {
+            queue.release(size);
+            queue.countDrop(size, line.resumeOffset());
+            return -1;
+        }
+        return size;
+    }
+
+    /** No direct memory for a chunk: the line is dropped, the reader stays alive. */
+    private void unreserve(final EventQueue queue, final LogLine line, final int size, final OutOfMemoryError e) {
+        budget.release(size);
+        queue.release(size);
+        queue.countDrop(size, line.resumeOffset());
+        LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
     }
 
     private void schedule(final EventQueue queue) {

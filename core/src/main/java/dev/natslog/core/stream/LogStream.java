@@ -66,6 +66,7 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
         journal.replay(bytes -> {
             n[0] += bytes.readableBytes();
             codec.decode(bytes);
+            connection.commit(queue);
         });
         return n[0];
     }
@@ -78,6 +79,7 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
     @Override
     public void onBytes(final ByteBuf read) {
         codec.decode(read);
+        connection.commit(queue); // the read's lines to the publisher at once: one lock of the queue per read
     }
 
     /** Records how far NATS has confirmed, so a replay after a crash starts there. */
@@ -104,13 +106,14 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
 
     @Override
     public void onLine(final LogLine line) {
-        connection.offer(queue, line); // copied into the queue; encoded by the publisher
+        connection.stage(queue, line); // copied into the queue, seen at the read's commit; encoded by the publisher
     }
 
     @Override
     public void onEnd(final Throwable error) {
         try {
             codec.finish();
+            connection.commit(queue);
         } finally {
             codec.close();
         }

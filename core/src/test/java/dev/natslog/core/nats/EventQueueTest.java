@@ -187,4 +187,76 @@ class EventQueueTest {
         assertEquals(0, first.refCnt(), "cleared spares are released");
         assertEquals(0, chunks.spares());
     }
+
+    @Test
+    void stagedLinesAreSeenOnlyOnceCommittedAndComeOutInOrderWhateverTheChunksTheyFill() {
+        final RecordChunks chunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, 4);
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, chunks, resume -> { });
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        final java.util.ArrayDeque<LogLine> expect = new java.util.ArrayDeque<>();
+        final java.util.Random r = new java.util.Random(42);
+        long visible = 0; // lines the publisher may see (waiting() counts them, taken or not: none is confirmed here)
+        int next = 0;
+        for (int read = 0; read < 200; read++) {
+            final int count = r.nextInt(120); // reads of 0..119 lines: some fill a chunk or several
+            int staged = 0;
+            for (int i = 0; i < count; i++) {
+                // now and then a line longer than a chunk: it is added at once, after what was staged before it
+                final int length = r.nextInt(20) == 0 ? EventQueue.CHUNK + 100 : 1 + r.nextInt(300);
+                final LogLine l = line(next + ":" + "y".repeat(length), "stderr", next, next);
+                next++;
+                q.stage(l, EventQueue.recordSize(l));
+                expect.add(l);
+                if (EventQueue.recordSize(l) > EventQueue.CHUNK) {
+                    visible += staged + 1;
+                    staged = 0;
+                } else {
+                    staged++;
+                }
+            }
+            // a staging chunk that fills is committed on the way: the lines in the one being filled are not seen
+            final long seen = q.waiting();
+            assertTrue(seen >= visible && (0 == staged || seen < visible + staged),
+                "read " + read + ": the last staged lines are not seen before the commit: " + seen + " of " + visible
+                    + " + " + staged);
+            assertEquals(staged > 0, q.commit());
+            visible += staged;
+            assertEquals(visible, q.waiting(), "read " + read + ": seen once committed");
+            // the publisher takes some (not always all) before the next read
+            final int take = r.nextInt(3) == 0 ? expect.size() : expect.size() / 2;
+            for (int i = 0; i < take; i++) {
+                final LogLine l = expect.poll();
+                assertArrayEquals(expected(l), poll(q, resume, reserved, 0));
+                assertEquals(l.resumeOffset(), resume[0]);
+                assertEquals(EventQueue.recordSize(l), reserved[0]);
+            }
+        }
+        while (!expect.isEmpty()) {
+            assertArrayEquals(expected(expect.poll()), poll(q, resume, reserved, 0));
+        }
+        assertNull(poll(q, resume, reserved, 0));
+        assertFalse(q.commit(), "nothing staged");
+        q.close();
+        chunks.clear();
+    }
+
+    @Test
+    void aDropDoesNotMoveTheResumeOffsetPastLinesStagedBeforeIt() {
+        final long[] checkpointed = {-1};
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> checkpointed[0] = resume);
+        final LogLine staged = line("kept", "stdout", 1, 10);
+        q.stage(staged, EventQueue.recordSize(staged));
+        q.countDrop(50, 20); // the next line found the buffer full
+        assertEquals(0, q.confirmedResume(), "a replay must still start before the staged line");
+        q.commit();
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        assertArrayEquals(expected(staged), poll(q, resume, reserved, 0));
+        q.confirmed(1, 1, resume[0]);
+        assertEquals(10, q.confirmedResume());
+        q.countDrop(50, 20); // nothing waits now: the drop moves it
+        assertEquals(20, q.confirmedResume());
+        q.close();
+    }
 }

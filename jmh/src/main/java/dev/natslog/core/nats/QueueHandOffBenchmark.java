@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
  * {@code natsLogDriverPubBatch} leaves out. Per 64 KiB FIFO read:
  *
  * <ul>
- *   <li>{@code queued}: the reader's side as {@code SharedConnection.offer} does it — each decoded line charged to
- *   the plugin-wide {@link BufferBudget} and copied into the stream's {@link EventQueue} as a record — then the
+ *   <li>{@code queued}: the reader's side as {@code SharedConnection.stage} and {@code commit} do it — each decoded
+ *   line charged to the plugin-wide {@link BufferBudget} and staged as a record, the read's records handed to the
+ *   stream's {@link EventQueue} at its end — then the
  *   publisher's side: every record taken by {@link EventQueue#pollInto}, encoded into the {@link PubBatch}, and
  *   the run settled as one flush confirms it ({@link EventQueue#confirmed}, budget released).</li>
  *   <li>{@code direct}: decoded lines encoded straight into the batch (no queue), as {@code natsLogDriverPubBatch}.
@@ -79,15 +80,12 @@ public class QueueHandOffBenchmark {
         batch = new PubBatch(io.nats.client.Options.DEFAULT_BUFFER_SIZE, 1);
         final LogStreamCodec.Factory codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT,
             LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, LineAssembler.DEFAULT_MAX_LINE_LENGTH);
-        reader = codecs.createForLines(line -> { // SharedConnection.offer, without waking a publisher
+        reader = codecs.createForLines(line -> { // SharedConnection.stage
             final int size = EventQueue.recordSize(line);
             if (!queue.tryReserve(size) || !budget.tryReserve(size)) {
                 throw new IllegalStateException("the budget is too small for one read");
             }
-            queue.add(line, size);
-            if (!queue.scheduled.get()) {
-                queue.scheduled.set(true);
-            }
+            queue.stage(line, size);
         });
         final byte[] pub = PubBatch.pubPrefix("docker.logs.web");
         directEncoder = new JsonEventEncoder(prefix, PooledByteBufAllocator.DEFAULT);
@@ -119,6 +117,9 @@ public class QueueHandOffBenchmark {
     public void queued() {
         read.clear().writeBytes(fifo);
         reader.decode(read);
+        if (queue.commit() && !queue.scheduled.get()) { // SharedConnection.commit, without waking a publisher
+            queue.scheduled.set(true);
+        }
         queue.scheduled.set(false);
         int events = 0;
         long bytes = 0;
