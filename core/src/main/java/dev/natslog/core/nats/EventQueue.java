@@ -70,6 +70,8 @@ public final class EventQueue {
      */
     private ByteBuf staged;
     private int stagedLines;
+    /** Lines were handed over by {@link #stage} itself since the last {@link #commit} (reader thread only). */
+    private boolean shownSinceCommit;
     // events put back: a ring of arrays, their resume offsets and their reserved sizes
     private byte[][] retry = new byte[4][];
     private long[] retryResume = new long[4];
@@ -157,10 +159,12 @@ public final class EventQueue {
         if (size > CHUNK) { // a long line's record gets a chunk of its own, as in add()
             commit();
             add(line, size);
+            shownSinceCommit = true;
             return;
         }
         if (null != staged && staged.writableBytes() < size) {
             commit();
+            shownSinceCommit = true;
         }
         if (null == staged) {
             staged = chunkSource.take(size);
@@ -173,12 +177,16 @@ public final class EventQueue {
      * Hands the staged records to the publisher (copied into the queue's chunks under its lock, each record whole in
      * one chunk). Reader thread only.
      *
-     * @return true when records were handed over.
+     * @return true when records were handed over, by this call or by {@link #stage} since the last one (a long line,
+     *     a full staging chunk): the publisher is to be told.
      */
     boolean commit() {
         if (0 == stagedLines) {
-            return false;
+            final boolean shown = shownSinceCommit;
+            shownSinceCommit = false;
+            return shown;
         }
+        shownSinceCommit = false;
         final ByteBuf s = staged;
         final int n = stagedLines;
         staged = null;

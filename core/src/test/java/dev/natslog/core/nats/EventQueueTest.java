@@ -197,6 +197,7 @@ class EventQueueTest {
         final java.util.ArrayDeque<LogLine> expect = new java.util.ArrayDeque<>();
         final java.util.Random r = new java.util.Random(42);
         long visible = 0; // lines the publisher may see (waiting() counts them, taken or not: none is confirmed here)
+        long visibleAtCommit = 0;
         int next = 0;
         for (int read = 0; read < 200; read++) {
             final int count = r.nextInt(120); // reads of 0..119 lines: some fill a chunk or several
@@ -220,8 +221,10 @@ class EventQueueTest {
             assertTrue(seen >= visible && (0 == staged || seen < visible + staged),
                 "read " + read + ": the last staged lines are not seen before the commit: " + seen + " of " + visible
                     + " + " + staged);
-            assertEquals(staged > 0, q.commit());
+            // true when the publisher has lines to be told of: staged ones, or a long line added on the way
+            assertEquals(visible + staged > visibleAtCommit, q.commit(), "read " + read);
             visible += staged;
+            visibleAtCommit = visible;
             assertEquals(visible, q.waiting(), "read " + read + ": seen once committed");
             // the publisher takes some (not always all) before the next read
             final int take = r.nextInt(3) == 0 ? expect.size() : expect.size() / 2;
@@ -257,6 +260,20 @@ class EventQueueTest {
         assertEquals(10, q.confirmedResume());
         q.countDrop(50, 20); // nothing waits now: the drop moves it
         assertEquals(20, q.confirmedResume());
+        q.close();
+    }
+
+    @Test
+    void aLongLineAddedWhileStagingStillTellsTheCommitToWakeThePublisher() {
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
+        final LogLine longLine = line("z".repeat(40_000), "stdout", 1, 1);
+        q.stage(longLine, EventQueue.recordSize(longLine)); // the last line of a read, and a long one
+        assertEquals(1, q.waiting(), "a record longer than a chunk is added at once");
+        assertTrue(q.commit(), "the read's commit must still have the publisher told");
+        assertFalse(q.commit(), "once");
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        assertArrayEquals(expected(longLine), poll(q, resume, reserved, 0));
         q.close();
     }
 }
