@@ -25,8 +25,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -86,8 +87,12 @@ public final class LogDriver implements AutoCloseable {
         this.state = new StateStore(config.stateDir());
         this.codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT, config.maxFrameLength(),
             config.maxLineLength());
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("log-driver-timer")
-            .daemon(true).unstarted(r));
+        final ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
+            r -> Thread.ofPlatform().name("log-driver-timer").daemon(true).unstarted(r));
+        // a stream's StopLogging deadline is cancelled when the stream ends: gone from the queue at once, not held
+        // (with the stream, its codec and its connection's buffers) for the rest of STOP_GRACE
+        t.setRemoveOnCancelPolicy(true);
+        this.timer = t;
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL.toMillis(), CHECKPOINT_INTERVAL.toMillis(),
@@ -186,13 +191,17 @@ public final class LogDriver implements AutoCloseable {
         }
         final LogStream stream = f.join();
         stream.stopRequested = true;
-        timer.schedule(() -> {
+        final ScheduledFuture<?> deadline = timer.schedule(() -> {
             if (streams.get(file) == f && null != stream.handle) {
                 LOG.warn("container {}: no end of file {} s after StopLogging; closing its FIFO", stream.name(),
                     STOP_GRACE.toSeconds());
                 stream.handle.close();
             }
         }, STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        stream.stopDeadline = deadline;
+        if (stream.finished) { // it ended meanwhile: finished() may have looked before the deadline was set
+            deadline.cancel(false);
+        }
     }
 
     /**
@@ -248,6 +257,11 @@ public final class LogDriver implements AutoCloseable {
     }
 
     /** @return the live streams (for tests in this package). */
+    /** @return tasks waiting on the timer (its two periodic ones, and each stopped stream's deadline until it ends). */
+    int timerTasksForTest() {
+        return ((ScheduledThreadPoolExecutor) timer).getQueue().size();
+    }
+
     java.util.List<LogStream> streamsForTest() {
         return streams.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally())
             .map(CompletableFuture::join).toList();
@@ -301,6 +315,11 @@ public final class LogDriver implements AutoCloseable {
     }
 
     private void finished(final LogStream stream) {
+        stream.finished = true;
+        final ScheduledFuture<?> deadline = stream.stopDeadline;
+        if (null != deadline) {
+            deadline.cancel(false);
+        }
         streams.remove(stream.file);
         if (closing) {
             stream.checkpoint(); // on shutdown the stream stays saved for the next start

@@ -35,6 +35,10 @@ final class LogStream implements FifoReader.Consumer, LineAssembler.Sink {
     private boolean journalFailed;
     volatile FifoReader.Handle handle;
     volatile boolean stopRequested;
+    /** The StopLogging grace deadline's task, cancelled when the stream ends (so it does not keep the stream). */
+    volatile java.util.concurrent.ScheduledFuture<?> stopDeadline;
+    /** Set when the stream has ended and is being removed. */
+    volatile boolean finished;
     volatile long reportedDrops;
     volatile long reportedSkipped;
     volatile long reportedHandlerFailures;
