@@ -9,22 +9,34 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One {@link SharedConnection} per distinct {@link ConnectionSettings}, reference-counted: streams with the same
- * settings share it; it is flushed and closed when the last one lets go.
+ * settings share it; when the last one lets go it stays open for a {@code linger} ({@link #DEFAULT_LINGER}) and is
+ * flushed and closed only if no stream took it again by then — so a host running short-lived containers one after
+ * the other does not connect to NATS (threads, buffers, a new client on the server) for every container.
  */
 public final class NatsConnections implements AutoCloseable {
     /** How long a first connect may try before StartLogging answers. */
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
+    /** How long a connection no stream uses stays open for the next one. */
+    public static final Duration DEFAULT_LINGER = Duration.ofSeconds(30);
+
     private final BufferBudget budget;
     private final int publisherNice;
+    private final ScheduledExecutorService timer;
+    private final Duration linger;
     private final Map<ConnectionSettings, Entry> connections = new HashMap<>();
 
     private static final class Entry {
         final SharedConnection connection;
         int refs;
+        /** The close of an unused connection, pending for the linger; null while streams use it. */
+        ScheduledFuture<?> idleClose;
 
         Entry(final SharedConnection connection) {
             this.connection = connection;
@@ -32,12 +44,30 @@ public final class NatsConnections implements AutoCloseable {
     }
 
     /**
+     * Connections closed as soon as their last stream lets go.
+     *
      * @param budget        the plugin-wide bound on events waiting for NATS.
      * @param publisherNice the nice value of each connection's publishing threads (0 to 19).
      */
     public NatsConnections(final BufferBudget budget, final int publisherNice) {
+        this(budget, publisherNice, null, Duration.ZERO);
+    }
+
+    /**
+     * @param budget        the plugin-wide bound on events waiting for NATS.
+     * @param publisherNice the nice value of each connection's publishing threads (0 to 19).
+     * @param timer         runs the closes of connections left unused for the linger (null when it is zero).
+     * @param linger        how long a connection no stream uses stays open for the next stream.
+     */
+    public NatsConnections(final BufferBudget budget, final int publisherNice, final ScheduledExecutorService timer,
+                           final Duration linger) {
+        if (linger.isNegative() || (!linger.isZero() && null == timer)) {
+            throw new IllegalArgumentException("a linger of " + linger + " needs a timer");
+        }
         this.budget = budget;
         this.publisherNice = publisherNice;
+        this.timer = timer;
+        this.linger = linger;
     }
 
     /**
@@ -52,32 +82,44 @@ public final class NatsConnections implements AutoCloseable {
             c.connect(options(settings).writerThreadFactory(c.writerThreads()));
             e = new Entry(c);
             connections.put(settings, e);
+        } else if (null != e.idleClose) { // unused and lingering: taken again (a close already running sees refs)
+            e.idleClose.cancel(false);
+            e.idleClose = null;
         }
         e.refs++;
         return e.connection;
     }
 
     /**
-     * @param connection one acquired before; closed (after a flush) when nobody uses it any more.
+     * @param connection one acquired before; closed (after a flush) once nobody has used it for the linger.
      */
     public void release(final SharedConnection connection) {
-        final boolean last;
         synchronized (this) {
             final Entry e = connections.get(connection.settings());
-            if (null == e || e.connection != connection) {
+            if (null == e || e.connection != connection || 0 != --e.refs) {
                 return;
             }
-            last = 0 == --e.refs;
-            if (last) {
-                connections.remove(connection.settings());
+            if (!linger.isZero()) {
+                e.idleClose = timer.schedule(() -> closeIfUnused(e), linger.toMillis(), TimeUnit.MILLISECONDS);
+                return;
             }
+            connections.remove(connection.settings());
         }
-        if (last) {
-            connection.close(Duration.ofSeconds(5));
-        }
+        connection.close(Duration.ofSeconds(5));
     }
 
-    /** @return connections open now. */
+    /** The linger is over: closes the connection unless a stream took it again meanwhile. */
+    private void closeIfUnused(final Entry e) {
+        synchronized (this) {
+            if (0 != e.refs || connections.get(e.connection.settings()) != e) {
+                return;
+            }
+            connections.remove(e.connection.settings());
+        }
+        e.connection.close(Duration.ofSeconds(5));
+    }
+
+    /** @return connections open now (lingering ones included). */
     public synchronized int size() {
         return connections.size();
     }
@@ -87,7 +129,12 @@ public final class NatsConnections implements AutoCloseable {
         final List<SharedConnection> all;
         synchronized (this) {
             all = new ArrayList<>();
-            connections.values().forEach(e -> all.add(e.connection));
+            connections.values().forEach(e -> {
+                if (null != e.idleClose) {
+                    e.idleClose.cancel(false);
+                }
+                all.add(e.connection);
+            });
             connections.clear();
         }
         final List<Thread> closers = new ArrayList<>();

@@ -3,8 +3,10 @@ package dev.natslog.core.stream;
 import dev.natslog.core.event.LineAssembler;
 import dev.natslog.core.frame.LogEntryLayout;
 import dev.natslog.core.nats.BufferBudget;
+import dev.natslog.core.nats.NatsConnections;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -20,10 +22,12 @@ import java.util.Map;
  * @param drainOnly      the benchmark's <i>null plugin</i>: FIFOs are read and their bytes thrown away, nothing
  *                       else (no options, no NATS, no journal) — the floor no log driver plugin can beat.
  * @param publisherNice  the nice value of the publishing threads, 0 to 19 (see {@link #DEFAULT_PUBLISHER_NICE}).
+ * @param connectionLinger how long a NATS connection no stream uses stays open for the next stream
+ *                       ({@link NatsConnections#DEFAULT_LINGER}; zero closes it with its last stream).
  */
 public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
                            int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly,
-                           int publisherNice) {
+                           int publisherNice, Duration connectionLinger) {
     /**
      * The publishing threads (publisher, jnats' writer) run at normal priority by default: lowering it (nice 10)
      * made no difference beyond the noise to how fast containers finish in the {@code docker run} benchmark (two
@@ -38,18 +42,27 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
         if (publisherNice < 0 || publisherNice > 19) {
             throw new IllegalArgumentException("publisherNice must be 0 to 19, not " + publisherNice);
         }
+        if (connectionLinger.isNegative()) {
+            throw new IllegalArgumentException("connectionLinger must not be negative, not " + connectionLinger);
+        }
     }
 
     /** Defaults for everything but the host name and the state directory. */
     public static DriverConfig defaults(final String hostname, final Path stateDir) {
         return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
             LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of(), false,
-            DEFAULT_PUBLISHER_NICE);
+            DEFAULT_PUBLISHER_NICE, NatsConnections.DEFAULT_LINGER);
     }
 
     /** @return a copy with another buffer bound. */
     public DriverConfig withBufferBytes(final long bytes) {
         return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults,
-            drainOnly, publisherNice);
+            drainOnly, publisherNice, connectionLinger);
+    }
+
+    /** @return a copy with another connection linger. */
+    public DriverConfig withConnectionLinger(final Duration linger) {
+        return new DriverConfig(hostname, stateDir, bufferBytes, readerThreads, maxLineLength, maxFrameLength,
+            optionDefaults, drainOnly, publisherNice, linger);
     }
 }

@@ -82,7 +82,6 @@ public final class LogDriver implements AutoCloseable {
     public LogDriver(final DriverConfig config) {
         this.config = config;
         this.budget = new BufferBudget(config.bufferBytes());
-        this.connections = new NatsConnections(budget, config.publisherNice());
         this.reader = new FifoReader(config.readerThreads(), PooledByteBufAllocator.DEFAULT);
         this.state = new StateStore(config.stateDir());
         this.codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT, config.maxFrameLength(),
@@ -93,6 +92,7 @@ public final class LogDriver implements AutoCloseable {
         // (with the stream, its codec and its connection's buffers) for the rest of STOP_GRACE
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
+        this.connections = new NatsConnections(budget, config.publisherNice(), timer, config.connectionLinger());
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL.toMillis(), CHECKPOINT_INTERVAL.toMillis(),

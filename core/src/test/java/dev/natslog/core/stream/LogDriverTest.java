@@ -49,8 +49,11 @@ class LogDriverTest {
     @BeforeEach
     void setUp() throws Exception {
         nats = NatsServer.start(dir);
-        driver = new LogDriver(DriverConfig.defaults("test-host", dir.resolve("state")));
+        driver = new LogDriver(DriverConfig.defaults("test-host", dir.resolve("state")).withConnectionLinger(LINGER));
     }
+
+    /** A connection no stream uses stays open this long here (30 s in the plugin). */
+    private static final Duration LINGER = Duration.ofSeconds(2);
 
     @AfterEach
     void tearDown() throws Exception {
@@ -138,11 +141,49 @@ class LogDriverTest {
                 next[c]++;
             }
             waitFor(() -> 0 == driver.liveStreams(), "streams end after end of file");
-            waitFor(() -> 0 == driver.connections().size(), "the shared connection closes with its last stream");
+            final long ended = System.nanoTime();
             assertEquals(0, Files.list(dir.resolve("state")).count(), "state files removed when streams end");
+            assertEquals(1, driver.connections().size(), "the shared connection stays open for the next container");
+            waitFor(() -> 0 == driver.connections().size(), "then closes, unused for the linger");
+            assertTrue(System.nanoTime() - ended >= LINGER.toNanos() - TimeUnit.MILLISECONDS.toNanos(100),
+                "not before the linger");
             // the StopLogging deadlines went with their streams: a stopped stream is not kept for STOP_GRACE
             // (short-lived containers kept a minute of streams, and their connections' buffers, on the heap)
             assertEquals(2, driver.timerTasksForTest(), "only the timer's periodic report and checkpoint wait");
+        }
+    }
+
+    @Test
+    void aContainerStartedWithinTheLingerTakesTheOpenConnectionAndItsLinesArrive() throws Exception {
+        try (Connection sub = Nats.connect(nats.url())) {
+            final Subscription s = sub.subscribe("logs.short");
+            sub.flush(Duration.ofSeconds(2));
+            final Map<String, String> opts = Map.of("nats-servers", nats.url(), "nats-subject", "logs.short");
+            final FileChannel first = fifo("short1");
+            driver.start(dir.resolve("short1").toString(), container(id(21), "short1", opts), "{}".getBytes());
+            final Object connection = driver.connections().acquire(
+                dev.natslog.core.config.StreamSettings.resolve(container(id(21), "short1", opts),
+                    dev.natslog.core.config.LogOptions.parse(opts, Map.of()), "test-host").connection());
+            driver.connections().release((dev.natslog.core.nats.SharedConnection) connection);
+            write(first, frame(1, "first container"));
+            driver.stop(dir.resolve("short1").toString());
+            first.close();
+            writers.remove(first);
+            assertEquals(1, receive(s, 1, Duration.ofSeconds(10)).size());
+            waitFor(() -> 0 == driver.liveStreams(), "the first container's stream ends");
+            assertEquals(1, driver.connections().size(), "its connection lingers");
+            final FileChannel second = fifo("short2");
+            driver.start(dir.resolve("short2").toString(), container(id(22), "short2", opts), "{}".getBytes());
+            final Object again = driver.connections().acquire(
+                dev.natslog.core.config.StreamSettings.resolve(container(id(22), "short2", opts),
+                    dev.natslog.core.config.LogOptions.parse(opts, Map.of()), "test-host").connection());
+            driver.connections().release((dev.natslog.core.nats.SharedConnection) again);
+            assertTrue(connection == again, "the second container took the lingering connection");
+            write(second, frame(2, "second container"));
+            final List<JsonNode> got = receive(s, 1, Duration.ofSeconds(10));
+            assertEquals("second container", got.get(0).get("text").asText());
+            Thread.sleep(LINGER.toMillis() + 500);
+            assertEquals(1, driver.connections().size(), "in use: not closed when the first linger would have ended");
         }
     }
 
@@ -280,7 +321,7 @@ class LogDriverTest {
         driver.close();
         final DriverConfig d = DriverConfig.defaults("h", dir.resolve("state3"));
         driver = new LogDriver(new DriverConfig(d.hostname(), d.stateDir(), d.bufferBytes(), d.readerThreads(),
-            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true, d.publisherNice()));
+            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true, d.publisherNice(), d.connectionLinger()));
         nats.stop(true);
         final FileChannel w = fifo("null");
         driver.start(dir.resolve("null").toString(), container(id(9), "null", Map.of("nats-servers", "bad:x")),
