@@ -18,19 +18,24 @@ import java.util.concurrent.ArrayBlockingQueue;
  * page faults under the reader's allocations, ~5 % of the plugin's samples). Here a chunk read through goes back
  * on this list and the next reader takes it as it is.
  *
- * <p>Bounded: at most {@code spares} chunks wait here (idle, they are all the memory this holds); past that a
- * chunk given back is released to the allocator, and a reader finding none here takes a new one from it. Chunks of
+ * <p>Bounded: at most {@code spares} chunks wait here; past that a chunk given back is released to the allocator,
+ * and a reader finding none here takes a new one from it. The bound is large enough for a burst (a container
+ * printing faster than NATS takes it puts megabytes of records in flight: with 128 spares the arena churn came back
+ * in such bursts), and {@link #trim} lets the spares go again, half of them each time it finds they were not needed
+ * since its last call (the plugin calls it every few seconds), so an idle plugin holds none for long. Chunks of
  * another size (a long line's record gets a chunk of its own size) always go back to the allocator.
  *
  * <p><b>Allocation:</b> none per chunk once the list has spares (an array-backed queue: no node per chunk).
  * Thread-safe.
  */
 public final class RecordChunks {
-    /** Default most spare chunks kept: 1 MiB. */
-    public static final int DEFAULT_SPARES = 128;
+    /** Default most spare chunks kept: 8 MiB, for bursts; {@link #trim} gives them back when idle. */
+    public static final int DEFAULT_SPARES = 1024;
 
     private final ByteBufAllocator allocator;
     private final ArrayBlockingQueue<ByteBuf> spares;
+    /** A chunk was taken since the last {@link #trim}. */
+    private volatile boolean taken;
 
     /**
      * @param allocator where chunks come from and go back to beyond the spares (pooled, direct).
@@ -54,6 +59,9 @@ public final class RecordChunks {
      * @return an empty chunk: a spare if there is one and the record fits a standard chunk, else a new buffer.
      */
     ByteBuf take(final int capacity) {
+        if (!taken) {
+            taken = true; // read first: a busy reader does not write the shared flag for every chunk
+        }
         if (capacity <= EventQueue.CHUNK) {
             final ByteBuf spare = spares.poll();
             if (null != spare) {
@@ -74,6 +82,26 @@ public final class RecordChunks {
     /** @return spare chunks waiting now. */
     int spares() {
         return spares.size();
+    }
+
+    /**
+     * Gives half of the spares (at least one) back to the allocator if no chunk was taken since the last call.
+     *
+     * @return spares released.
+     */
+    public int trim() {
+        if (taken) {
+            taken = false;
+            return 0;
+        }
+        int n = (spares.size() + 1) / 2;
+        int released = 0;
+        ByteBuf c;
+        while (n-- > 0 && null != (c = spares.poll())) {
+            c.release();
+            released++;
+        }
+        return released;
     }
 
     /** Releases the spares (shutdown); chunks given back later are kept again. */

@@ -351,6 +351,7 @@ public final class LogDriver implements AutoCloseable {
     }
 
     private void report() {
+        recordChunks.trim(); // spare record chunks not needed for a while go back
         for (final CompletableFuture<LogStream> f : streams.values()) {
             if (f.isDone() && !f.isCompletedExceptionally()) {
                 report(f.join());

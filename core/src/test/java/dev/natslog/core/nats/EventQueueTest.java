@@ -276,4 +276,31 @@ class EventQueueTest {
         assertArrayEquals(expected(longLine), poll(q, resume, reserved, 0));
         q.close();
     }
+
+    @Test
+    void spareChunksNotNeededSinceTheLastTrimGoBackHalfAtATime() {
+        final RecordChunks chunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, 8);
+        final ByteBuf[] taken = new ByteBuf[8];
+        for (int i = 0; i < taken.length; i++) {
+            taken[i] = chunks.take(10);
+        }
+        for (final ByteBuf c : taken) {
+            chunks.give(c);
+        }
+        assertEquals(8, chunks.spares());
+        assertEquals(0, chunks.trim(), "chunks were taken since the last trim: all kept");
+        assertEquals(4, chunks.trim(), "idle since: half go");
+        assertEquals(4, chunks.spares());
+        chunks.give(chunks.take(10));
+        assertEquals(0, chunks.trim(), "taken again: kept");
+        assertEquals(2, chunks.trim());
+        assertEquals(1, chunks.trim());
+        assertEquals(1, chunks.trim(), "the last one too");
+        assertEquals(0, chunks.spares());
+        assertEquals(0, chunks.trim());
+        for (final ByteBuf c : taken) {
+            assertEquals(0, c.refCnt(), "every spare went back to the allocator");
+        }
+        chunks.clear();
+    }
 }
