@@ -193,23 +193,20 @@ public final class EventQueue {
         stagedLines = 0;
         synchronized (this) {
             if (!closed) {
-                ByteBuf r = chunks.peekLast();
-                if (null == r || r.writableBytes() < s.readableBytes()) {
-                    // fill the tail chunk record by record, then the rest goes on as its own chunk
-                    while (null != r && s.isReadable() && r.writableBytes() >= s.getInt(s.readerIndex())) {
-                        final int size = s.getInt(s.readerIndex());
-                        r.writeBytes(s, s.readerIndex(), size);
-                        s.skipBytes(size);
-                    }
-                    if (s.isReadable()) {
-                        chunks.addLast(s); // the staged chunk itself: no copy
-                        lines += n;
-                        return true;
-                    }
+                final ByteBuf r = chunks.peekLast();
+                if (null != r && r.writableBytes() >= s.readableBytes()) {
+                    r.writeBytes(s); // all of them fit at the queue's end: one copy
                 } else {
-                    r.writeBytes(s, s.readerIndex(), s.readableBytes());
+                    // the last chunk takes what fits, record by record; the rest joins the queue in the staged chunk
+                    while (null != r && s.isReadable() && r.writableBytes() >= s.getInt(s.readerIndex())) {
+                        r.writeBytes(s, s.getInt(s.readerIndex()));
+                    }
                 }
                 lines += n;
+                if (s.isReadable()) {
+                    chunks.addLast(s); // the staged chunk itself: no copy
+                    return true;
+                }
             }
         }
         chunkSource.give(s);

@@ -94,21 +94,22 @@ public final class RecordChunks {
             taken = false;
             return 0;
         }
-        int n = (spares.size() + 1) / 2;
-        int released = 0;
-        ByteBuf c;
-        while (n-- > 0 && null != (c = spares.poll())) {
-            c.release();
-            released++;
-        }
-        return released;
+        return release((spares.size() + 1) / 2);
     }
 
     /** Releases the spares (shutdown); chunks given back later are kept again. */
     public void clear() {
+        release(Integer.MAX_VALUE);
+    }
+
+    /** @return how many of the {@code most} spares asked for were released (fewer when there were fewer). */
+    private int release(final int most) {
+        int released = 0;
         ByteBuf c;
-        while (null != (c = spares.poll())) {
+        while (released < most && null != (c = spares.poll())) {
             c.release();
+            released++;
         }
+        return released;
     }
 }

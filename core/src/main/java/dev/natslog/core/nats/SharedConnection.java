@@ -173,23 +173,15 @@ public final class SharedConnection {
     }
 
     /**
-     * Queues one line (copied); never waits. Called on a FIFO reader thread.
+     * Queues one line (copied) and hands it to the publisher at once: {@link #stage} and {@link #commit} of one line.
+     * Never waits. Called on the stream's FIFO reader thread.
      *
      * @param queue the stream's queue.
      * @param line  the line; read, not kept.
      */
     public void offer(final EventQueue queue, final LogLine line) {
-        final int size = reserve(queue, line);
-        if (size < 0) {
-            return;
-        }
-        try {
-            queue.add(line, size);
-        } catch (final OutOfMemoryError e) {
-            unreserve(queue, line, size, e);
-            return;
-        }
-        schedule(queue);
+        stage(queue, line);
+        commit(queue);
     }
 
     /**
@@ -200,14 +192,23 @@ public final class SharedConnection {
      * @param line  the line; read, not kept.
      */
     public void stage(final EventQueue queue, final LogLine line) {
-        final int size = reserve(queue, line);
-        if (size < 0) {
+        final int size = EventQueue.recordSize(line);
+        if (!queue.tryReserve(size)) {
+            queue.countDrop(size, line.resumeOffset());
+            return;
+        }
+        if (!budget.tryReserve(size)) {
+            queue.release(size);
+            queue.countDrop(size, line.resumeOffset());
             return;
         }
         try {
             queue.stage(line, size);
-        } catch (final OutOfMemoryError e) {
-            unreserve(queue, line, size, e);
+        } catch (final OutOfMemoryError e) { // no direct memory for a chunk: drop the line, keep the reader alive
+            budget.release(size);
+            queue.release(size);
+            queue.countDrop(size, line.resumeOffset());
+            LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
         }
     }
 
@@ -223,28 +224,6 @@ public final class SharedConnection {
         }
     }
 
-    /** @return the line's record size, reserved in the queue's bound and the budget; -1 when dropped (counted). */
-    private int reserve(final EventQueue queue, final LogLine line) {
-        final int size = EventQueue.recordSize(line);
-        if (!queue.tryReserve(size)) {
-            queue.countDrop(size, line.resumeOffset());
-            return -1;
-        }
-        if (!budget.tryReserve(size)) {
-            queue.release(size);
-            queue.countDrop(size, line.resumeOffset());
-            return -1;
-        }
-        return size;
-    }
-
-    /** No direct memory for a chunk: the line is dropped, the reader stays alive. */
-    private void unreserve(final EventQueue queue, final LogLine line, final int size, final OutOfMemoryError e) {
-        budget.release(size);
-        queue.release(size);
-        queue.countDrop(size, line.resumeOffset());
-        LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
-    }
 
     private void schedule(final EventQueue queue) {
         // read first: while the publisher has not taken the queue yet, a line costs no write to the shared flag

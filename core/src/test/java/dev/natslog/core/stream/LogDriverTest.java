@@ -161,10 +161,7 @@ class LogDriverTest {
             final Map<String, String> opts = Map.of("nats-servers", nats.url(), "nats-subject", "logs.short");
             final FileChannel first = fifo("short1");
             driver.start(dir.resolve("short1").toString(), container(id(21), "short1", opts), "{}".getBytes());
-            final Object connection = driver.connections().acquire(
-                dev.natslog.core.config.StreamSettings.resolve(container(id(21), "short1", opts),
-                    dev.natslog.core.config.LogOptions.parse(opts, Map.of()), "test-host").connection());
-            driver.connections().release((dev.natslog.core.nats.SharedConnection) connection);
+            final Object connection = connectionOf(container(id(21), "short1", opts));
             write(first, frame(1, "first container"));
             driver.stop(dir.resolve("short1").toString());
             first.close();
@@ -174,10 +171,7 @@ class LogDriverTest {
             assertEquals(1, driver.connections().size(), "its connection lingers");
             final FileChannel second = fifo("short2");
             driver.start(dir.resolve("short2").toString(), container(id(22), "short2", opts), "{}".getBytes());
-            final Object again = driver.connections().acquire(
-                dev.natslog.core.config.StreamSettings.resolve(container(id(22), "short2", opts),
-                    dev.natslog.core.config.LogOptions.parse(opts, Map.of()), "test-host").connection());
-            driver.connections().release((dev.natslog.core.nats.SharedConnection) again);
+            final Object again = connectionOf(container(id(22), "short2", opts));
             assertTrue(connection == again, "the second container took the lingering connection");
             write(second, frame(2, "second container"));
             final List<JsonNode> got = receive(s, 1, Duration.ofSeconds(10));
@@ -185,6 +179,15 @@ class LogDriverTest {
             Thread.sleep(LINGER.toMillis() + 500);
             assertEquals(1, driver.connections().size(), "in use: not closed when the first linger would have ended");
         }
+    }
+
+    /** @return the shared connection a started container's stream uses (looked up, not kept). */
+    private Object connectionOf(final ContainerInfo info) throws Exception {
+        final dev.natslog.core.nats.SharedConnection c = driver.connections().acquire(
+            dev.natslog.core.config.StreamSettings.resolve(info,
+                dev.natslog.core.config.LogOptions.parse(info.config(), Map.of()), "test-host").connection());
+        driver.connections().release(c);
+        return c;
     }
 
     @Test

@@ -117,10 +117,7 @@ public class QueueHandOffBenchmark {
     public void queued() {
         read.clear().writeBytes(fifo);
         reader.decode(read);
-        if (queue.commit() && !queue.scheduled.get()) { // SharedConnection.commit, without waking a publisher
-            queue.scheduled.set(true);
-        }
-        queue.scheduled.set(false);
+        sink.consume(queue.commit()); // SharedConnection.commit, without waking a publisher
         int events = 0;
         long bytes = 0;
         long reservedBytes = 0;
