@@ -33,7 +33,11 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Writes go to the page cache (no fsync): they survive the process, not a power cut. Once
  * {@link #COMPACT_BYTES} of the journal are confirmed, its unconfirmed tail (small: what is in flight) moves to a
- * new segment and the old one is deleted, so a busy stream's journal stays small. While NATS confirms nothing it
+ * new segment and the old one is deleted, so a busy stream's journal stays small — but a segment lives at least
+ * {@link #COMPACT_INTERVAL_NANOS} unless {@link #COMPACT_MAX_BYTES} are confirmed: a stream of 10 MB/s compacts
+ * once a second rather than ten times (each compaction creates, copies to and deletes a file on the publisher's
+ * thread: ~0.5 ms, 2.5 % of the plugin's CPU at 200,000 lines/s when it ran every MiB), and its journal holds at
+ * most about a second of its bytes or 16 MiB. While NATS confirms nothing it
  * never grows past {@link #MAX_BYTES}: beyond that the oldest unconfirmed bytes lose their crash protection (they
  * are still in memory and sent if the process lives).
  *
@@ -43,6 +47,9 @@ import java.nio.file.StandardOpenOption;
  */
 final class Journal implements AutoCloseable {
     static final long COMPACT_BYTES = 1024 * 1024;
+    /** A segment younger than this is compacted only once {@link #COMPACT_MAX_BYTES} of it are confirmed. */
+    static final long COMPACT_INTERVAL_NANOS = 1_000_000_000L;
+    static final long COMPACT_MAX_BYTES = 16L * 1024 * 1024;
     static final long MAX_BYTES = 64L * 1024 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
@@ -64,10 +71,14 @@ final class Journal implements AutoCloseable {
     private long end;
     private long resume;
     private boolean closed;
+    private final long compactIntervalNanos;
+    /** {@link System#nanoTime()} when the current segment was started (or opened). */
+    private long segmentStarted = System.nanoTime();
 
-    private Journal(final Path dir, final String name) throws IOException {
+    private Journal(final Path dir, final String name, final long compactIntervalNanos) throws IOException {
         this.dir = dir;
         this.name = name;
+        this.compactIntervalNanos = compactIntervalNanos;
         this.offsetsFile = dir.resolve(name + ".offsets");
         try (FileChannel f = FileChannel.open(offsetsFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE)) {
@@ -94,8 +105,13 @@ final class Journal implements AutoCloseable {
 
     /** Opens (or creates) the journal of a stream. */
     static Journal open(final Path dir, final String name) throws IOException {
+        return open(dir, name, COMPACT_INTERVAL_NANOS);
+    }
+
+    /** As {@link #open(Path, String)}, with another shortest segment life (0: compact at every MiB confirmed). */
+    static Journal open(final Path dir, final String name, final long compactIntervalNanos) throws IOException {
         Files.createDirectories(dir);
-        return new Journal(dir, name);
+        return new Journal(dir, name, compactIntervalNanos);
     }
 
     private Path segment(final long segmentBase) {
@@ -266,7 +282,9 @@ final class Journal implements AutoCloseable {
             return;
         }
         resume = Math.min(confirmedResume, end);
-        if (resume - base >= COMPACT_BYTES && resume - base >= end - resume) {
+        final long confirmed = resume - base;
+        if (confirmed >= COMPACT_BYTES && confirmed >= end - resume
+            && (confirmed >= COMPACT_MAX_BYTES || System.nanoTime() - segmentStarted >= compactIntervalNanos)) {
             moveTo(resume); // copies at most as much as it frees: each byte is copied O(1) times on average
         } else {
             writeOffsets();
@@ -298,6 +316,7 @@ final class Journal implements AutoCloseable {
         }
         base = newBase;
         resume = Math.max(resume, newBase);
+        segmentStarted = System.nanoTime();
         writeOffsets(); // from here on a restart reads the new segment
         Files.deleteIfExists(segment(oldBase));
     }

@@ -114,7 +114,7 @@ class JournalTest {
         for (int i = 0; i < all.length; i++) {
             all[i] = (byte) (i * 7);
         }
-        try (Journal j = Journal.open(dir, "s")) {
+        try (Journal j = Journal.open(dir, "s", 0)) {
             j.append(Unpooled.wrappedBuffer(all));
             j.checkpoint(n); // 100 bytes at the end are not confirmed yet
             assertFalse(Files.exists(dir.resolve("s.0.journal")), "the old segment is gone");
@@ -258,7 +258,7 @@ class JournalTest {
         final Path fifo = Fifo.make(dir.resolve("fifo"));
         final ByteBuf into = Unpooled.directBuffer(FifoReader.READ_SIZE, FifoReader.READ_SIZE);
         final int n = (int) Journal.COMPACT_BYTES;
-        try (FileChannel writer = Fifo.openWriter(fifo); Journal j = Journal.open(dir, "s")) {
+        try (FileChannel writer = Fifo.openWriter(fifo); Journal j = Journal.open(dir, "s", 0)) {
             final FileDescriptor fd = NativeFifo.openForReading(fifo);
             try {
                 writer.write(ByteBuffer.wrap(bytes(100, 1)));
@@ -287,7 +287,7 @@ class JournalTest {
         final int mib = 1024 * 1024;
         final byte[] all = new byte[5 * mib];
         new java.util.Random(5).nextBytes(all);
-        try (Journal j = Journal.open(dir, "s")) {
+        try (Journal j = Journal.open(dir, "s", 0)) {
             j.append(Unpooled.wrappedBuffer(all));
             j.checkpoint(2 * mib); // 2 MiB confirmed, 3 MiB not: copying 3 to free 2 would not pay
             assertTrue(Files.exists(dir.resolve("s.0.journal")));
@@ -297,6 +297,44 @@ class JournalTest {
         }
         try (Journal j = Journal.open(dir, "s")) {
             assertArrayEquals(java.util.Arrays.copyOfRange(all, 3 * mib, 5 * mib), replay(j));
+        }
+    }
+
+    @Test
+    void aYoungSegmentIsCompactedOnlyOnceItsConfirmedBytesReachTheMaximum() throws Exception {
+        final int n = (int) Journal.COMPACT_MAX_BYTES;
+        final long hour = 3_600_000_000_000L;
+        try (Journal j = Journal.open(dir, "s", hour)) {
+            j.append(Unpooled.wrappedBuffer(new byte[n + 100]));
+            j.checkpoint(Journal.COMPACT_BYTES); // a MiB confirmed, the segment not an hour old: kept
+            assertTrue(Files.exists(dir.resolve("s.0.journal")));
+            assertEquals(n + 100, Files.size(dir.resolve("s.0.journal")));
+            j.checkpoint(n - 1);
+            assertTrue(Files.exists(dir.resolve("s.0.journal")));
+            j.checkpoint(n); // the maximum confirmed: compacted however young
+            assertFalse(Files.exists(dir.resolve("s.0.journal")));
+            assertEquals(100, Files.size(dir.resolve("s." + n + ".journal")));
+            j.append(Unpooled.wrappedBuffer(new byte[(int) Journal.COMPACT_BYTES]));
+            j.checkpoint(n + Journal.COMPACT_BYTES); // the new segment is young again
+            assertTrue(Files.exists(dir.resolve("s." + n + ".journal")));
+        }
+        try (Journal j = Journal.open(dir, "s")) {
+            assertEquals(n + Journal.COMPACT_BYTES, j.resumeOffset());
+        }
+    }
+
+    @Test
+    void aSegmentOlderThanTheIntervalIsCompactedOnceAMebibyteIsConfirmed() throws Exception {
+        final int n = (int) Journal.COMPACT_BYTES;
+        try (Journal j = Journal.open(dir, "s", 200_000_000L)) {
+            j.append(Unpooled.wrappedBuffer(bytes(n + 50, 4)));
+            Thread.sleep(250); // the segment's age, not a timing target
+            j.checkpoint(n);
+            assertFalse(Files.exists(dir.resolve("s.0.journal")));
+            assertEquals(50, Files.size(dir.resolve("s." + n + ".journal")));
+        }
+        try (Journal j = Journal.open(dir, "s")) {
+            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(n + 50, 4), n, n + 50), replay(j));
         }
     }
 }
