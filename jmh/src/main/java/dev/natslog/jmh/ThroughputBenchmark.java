@@ -1,7 +1,6 @@
 package dev.natslog.jmh;
 
 import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 
@@ -41,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding, the containers side
  * by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
  * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
- * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory.
+ * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1}
+ * prints, after each case, the plugin's CPU by thread and how many lines had arrived every 100 ms.
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -80,16 +80,14 @@ public final class ThroughputBenchmark {
         final int port = freePort();
         final Process nats = new ProcessBuilder("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port))
             .redirectErrorStream(true).redirectOutput(dir.resolve("nats.log").toFile()).start();
+        natsPid = nats.pid();
         Process plugin = null;
         try {
             waitForPort(port);
             final String url = "nats://127.0.0.1:" + port;
             final AtomicLong received = new AtomicLong();
-            try (Connection sub = Nats.connect(new Options.Builder().server(url).build())) {
-                final Dispatcher d = sub.createDispatcher(m -> received.incrementAndGet());
-                d.setPendingLimits(-1, -1);
-                d.subscribe(SUBJECT_PREFIX + ">");
-                sub.flush(Duration.ofSeconds(5));
+            // counts on the protocol itself: jnats' subscriber fell behind at these rates (see CountingSubscriber)
+            try (CountingSubscriber sub = new CountingSubscriber("127.0.0.1", port, SUBJECT_PREFIX + ">", received)) {
 
                 final byte[] line = Lines.text(100, Lines.Kind.ASCII, 1);
                 final int eventSize = 450; // what the plugin publishes for a 100-byte line with the 6 metadata fields
@@ -195,21 +193,27 @@ public final class ThroughputBenchmark {
         }
     }
 
+    /** The nats-server's, for THREADS=1. */
+    private static long natsPid;
+
     /** @return the CPU clock ticks (utime + stime) of this process's threads of that name. */
     private static long threadTicks(final String name) throws IOException {
-        long ticks = 0;
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+        return threadTicksByName("self").getOrDefault(name, 0L);
+    }
+
+    /** @return the CPU clock ticks (utime + stime) of a process's live threads, summed by thread name. */
+    private static java.util.Map<String, Long> threadTicksByName(final String pid) throws IOException {
+        final java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
             for (final Path t : (Iterable<Path>) tasks::iterator) {
                 try {
-                    if (Files.readString(t.resolve("comm")).trim().equals(name)) {
-                        ticks += ticks(t.resolve("stat"));
-                    }
+                    byName.merge(Files.readString(t.resolve("comm")).trim(), ticks(t.resolve("stat")), Long::sum);
                 } catch (final IOException gone) {
                     // the thread ended meanwhile
                 }
             }
         }
-        return ticks;
+        return byName;
     }
 
     private static void run(final Process plugin, final Path socket, final Path dir, final String url, final int containers,
@@ -249,6 +253,13 @@ public final class ThroughputBenchmark {
         final long total = (long) containers * perContainer;
         final long before = received.get();
         final long cpu0 = cpuTicks(plugin.pid());
+        // THREADS=1: the plugin's CPU by thread over the case, and what had arrived every 100 ms
+        final boolean byThread = !quiet && null != System.getenv("THREADS");
+        final java.util.Map<String, Long> threads0 = byThread ? threadTicksByName(Long.toString(plugin.pid())) : null;
+        final java.util.Map<String, Long> harness0 = byThread ? threadTicksByName("self") : null;
+        final long nats0 = byThread ? cpuTicks(natsPid) : 0;
+        final StringBuilder timeline = new StringBuilder();
+        long nextMark = 0;
         final long t0 = System.nanoTime();
         final List<Thread> threads = new ArrayList<>();
         final double[] writeSeconds = new double[1];
@@ -300,6 +311,10 @@ public final class ThroughputBenchmark {
                 lastChange = now;
                 lastArrival = now;
             }
+            if (byThread && now - t0 >= nextMark) {
+                timeline.append(' ').append((count - before) / 1000).append('k');
+                nextMark += TimeUnit.MILLISECONDS.toNanos(100);
+            }
             final boolean writing = threads.stream().anyMatch(Thread::isAlive);
             if (!writing && now - lastChange > TimeUnit.SECONDS.toNanos(2)) {
                 break;
@@ -315,6 +330,24 @@ public final class ThroughputBenchmark {
         final double seconds = (lastArrival - t0) / 1e9;
         final long delivered = received.get() - before;
         final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
+        if (byThread) {
+            final StringBuilder by = new StringBuilder("  plugin CPU s by thread:");
+            threadTicksByName(Long.toString(plugin.pid())).forEach((name, ticks) -> {
+                final long d = ticks - threads0.getOrDefault(name, 0L);
+                if (d > 0) {
+                    by.append(' ').append(name).append('=').append(d / 100.0);
+                }
+            });
+            System.out.println(by);
+            final StringBuilder harness = new StringBuilder("  nats-server CPU s: " + (cpuTicks(natsPid) - nats0) / 100.0
+                + "; this harness's busiest threads (the subscriber's among them):");
+            threadTicksByName("self").entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - harness0.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() >= 2).sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(5)
+                .forEach(e -> harness.append(' ').append(e.getKey()).append('=').append(e.getValue() / 100.0));
+            System.out.println(harness);
+            System.out.println("  arrived every 100 ms:" + timeline);
+        }
         for (int c = 0; c < containers; c++) {
             post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
             writers.get(c).close();
