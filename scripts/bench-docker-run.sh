@@ -133,7 +133,7 @@ var_plugin=""
 if [ -n "${VARIANT:-}" ]; then
   var_plugin=$(plugin_pid natsvar); [ -n "$var_plugin" ] || { echo "bench: cannot find the variant's process"; exit 1; }
 fi
-nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" -cp plugin/target/nats-log-driver.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
+nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
 
