@@ -34,7 +34,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
 JAVA_HOME=$(scripts/find-jdk25); export JAVA_HOME
-[ -f plugin/target/nats-log-driver.jar ] || ./mvnw -B -q package -DskipTests
+[ -f plugin/target/nats-log-driver.jar ] && [ -f jmh/target/benchmarks.jar ] || ./mvnw -B -q package -DskipTests
 
 d=$(mktemp -d /tmp/nats-bench.XXXXXX)
 export DOCKER_HOST=unix://$d/docker.sock
@@ -133,7 +133,7 @@ var_plugin=""
 if [ -n "${VARIANT:-}" ]; then
   var_plugin=$(plugin_pid natsvar); [ -n "$var_plugin" ] || { echo "bench: cannot find the variant's process"; exit 1; }
 fi
-nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
+nice -n "${COUNT_NICE:-19}" "$JAVA_HOME/bin/java" -cp jmh/target/benchmarks.jar scripts/bench/Count.java "$nats_url" 'bench.>' "$d/counts" \
   > "$d/count.log" 2>&1 & count_pid=$!
 for _ in $(seq 100); do grep -q READY "$d/counts" 2>/dev/null && break; sleep 0.1; done
 

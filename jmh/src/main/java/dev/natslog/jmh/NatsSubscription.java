@@ -6,27 +6,31 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The throughput benchmark's subscriber: counts the messages a nats-server delivers on a subject, speaking the NATS
- * protocol itself — it reads each {@code MSG} line and skips its payload, answers the server's {@code PING}s, and
- * makes no object per message.
+ * The benchmarks' subscriber: one subscription on a nats-server, spoken in the NATS protocol itself — each {@code MSG}
+ * line parsed in place and its payload handed over where it lies in the read buffer, the server's {@code PING}s
+ * answered — with no object per message. Used by {@link ThroughputBenchmark} (to count) and by the docker run
+ * benchmark's {@code scripts/bench/Count.java} (to count per subject and check the order).
  *
- * <p>Why not jnats: its subscriber makes a message object and a copy of the payload for each message and hands it
- * to a dispatcher thread through a queue; at 300,000–450,000 messages a second on the benchmark's two cores that
- * subscriber now and then fell behind (its reader thread's CPU tripling for a second or two), nats-server then
- * stalled the publishing connection, and the case measured the subscriber: the same build delivered 130,000 or
- * 450,000 lines a second from run to run ({@code THREADS=1} shows the harness's threads beside the plugin's).
- *
- * <p>It does not check the payloads (the delivery tests do); it counts them.
+ * <p>Why not jnats: its subscriber makes a message object and a copy of the payload for each message and hands it to
+ * a dispatcher thread through a queue. At 300,000–450,000 messages a second on the benchmarks' two cores it fell
+ * behind now and then (its reader thread's CPU tripling for a second or two); nats-server then stalled the publishing
+ * connection, and a case measured the subscriber: the same build delivered 130,000 or 450,000 lines a second from
+ * run to run. At nice 19 in the docker run benchmark it got the last line 0.3–0.6 s after the container's end.
  */
-final class CountingSubscriber implements AutoCloseable {
+public final class NatsSubscription implements AutoCloseable {
+    /** Receives each message on the subscription's reader thread; the bytes are valid during the call only. */
+    public interface Sink {
+        void message(byte[] buf, int subjectFrom, int subjectTo, int payloadFrom, int payloadTo);
+    }
+
     private final Socket socket;
     private final OutputStream out;
-    private final AtomicLong received;
+    private final Sink sink;
     private final CountDownLatch subscribed = new CountDownLatch(1);
     private final Thread reader;
     private volatile IOException failure;
@@ -35,17 +39,17 @@ final class CountingSubscriber implements AutoCloseable {
      * Connects and subscribes; returns once the server answered the {@code PING} that follows the {@code SUB} (the
      * subscription is then in place).
      */
-    CountingSubscriber(final String host, final int port, final String subject, final AtomicLong received)
+    public NatsSubscription(final String host, final int port, final String subject, final Sink sink)
         throws IOException, InterruptedException {
-        this.received = received;
+        this.sink = sink;
         socket = new Socket();
         socket.setReceiveBufferSize(4 << 20);
         socket.connect(new InetSocketAddress(host, port), 5_000);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
         final InputStream in = socket.getInputStream();
-        reader = Thread.ofPlatform().name("counting-subscriber").daemon(true).start(() -> read(in));
-        send("CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"throughput-counter\"}\r\nSUB " + subject
+        reader = Thread.ofPlatform().name("nats-subscription").daemon(true).start(() -> read(in));
+        send("CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"benchmark-subscriber\"}\r\nSUB " + subject
             + " 1\r\nPING\r\n");
         if (!subscribed.await(10, TimeUnit.SECONDS)) {
             close();
@@ -53,50 +57,56 @@ final class CountingSubscriber implements AutoCloseable {
         }
     }
 
+    /** @return false once the connection ended (closed, or failed: see the error output). */
+    public boolean isOpen() {
+        return reader.isAlive();
+    }
+
     private synchronized void send(final String protocol) throws IOException {
         out.write(protocol.getBytes(StandardCharsets.US_ASCII));
         out.flush();
     }
 
-    /** The protocol, read in 1 MiB blocks: control lines parsed in place, payloads skipped. */
+    /** The protocol, read into a 4 MiB buffer (grown for a larger message): control lines parsed in place. */
     private void read(final InputStream in) {
-        final byte[] buf = new byte[1 << 20];
+        byte[] buf = new byte[4 << 20];
         int start = 0; // first unparsed byte
         int end = 0; // end of the bytes read
-        long skip = 0; // payload bytes (and their CRLF) still to skip
         try {
             while (true) {
-                if (start == end) {
-                    start = 0;
-                    end = 0;
-                } else if (end == buf.length) { // an unfinished control line: move it to the front
+                if (start > 0 && (start == end || buf.length - end < 64 * 1024)) { // the unparsed rest to the front
                     System.arraycopy(buf, start, buf, 0, end - start);
                     end -= start;
                     start = 0;
+                }
+                if (end == buf.length) {
+                    buf = Arrays.copyOf(buf, buf.length * 2); // a message larger than the buffer
                 }
                 final int n = in.read(buf, end, buf.length - end);
                 if (n < 0) {
                     return;
                 }
                 end += n;
-                long messages = 0;
                 while (true) {
-                    if (skip > 0) {
-                        final int s = (int) Math.min(skip, end - start);
-                        start += s;
-                        skip -= s;
-                        if (skip > 0) {
-                            break;
-                        }
-                    }
                     final int lineEnd = indexOfCrLf(buf, start, end);
                     if (lineEnd < 0) {
                         break;
                     }
-                    if (startsWith(buf, start, "MSG ")) {
-                        skip = lastNumber(buf, start, lineEnd) + 2; // the payload and its CRLF
-                        messages++;
-                    } else if (startsWith(buf, start, "PING")) {
+                    if (startsWith(buf, start, "MSG ")) { // MSG <subject> <sid> [reply-to] <size>
+                        final int payload = lineEnd + 2;
+                        final int payloadEnd = payload + (int) lastNumber(buf, start, lineEnd);
+                        if (payloadEnd + 2 > end) {
+                            break; // the rest of the message is still to come
+                        }
+                        int subjectEnd = start + 4;
+                        while (buf[subjectEnd] != ' ') {
+                            subjectEnd++;
+                        }
+                        sink.message(buf, start + 4, subjectEnd, payload, payloadEnd);
+                        start = payloadEnd + 2;
+                        continue;
+                    }
+                    if (startsWith(buf, start, "PING")) {
                         send("PONG\r\n");
                     } else if (startsWith(buf, start, "PONG")) {
                         subscribed.countDown();
@@ -105,9 +115,6 @@ final class CountingSubscriber implements AutoCloseable {
                             StandardCharsets.US_ASCII));
                     } // INFO, +OK: nothing to do
                     start = lineEnd + 2;
-                }
-                if (messages > 0) {
-                    received.addAndGet(messages);
                 }
             }
         } catch (final IOException e) {
