@@ -22,6 +22,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,7 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
  * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
  * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1}
- * prints, after each case, the plugin's CPU by thread and how many lines had arrived every 100 ms.
+ * prints, after each case, the plugin's CPU by thread, nats-server's CPU, this harness's busiest threads and how many
+ * lines had arrived every 100 ms.
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -203,8 +206,8 @@ public final class ThroughputBenchmark {
     }
 
     /** @return the CPU clock ticks (utime + stime) of a process's live threads, summed by thread name. */
-    private static java.util.Map<String, Long> threadTicksByName(final String pid) throws IOException {
-        final java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+    private static Map<String, Long> threadTicksByName(final String pid) throws IOException {
+        final Map<String, Long> byName = new TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
             for (final Path t : (Iterable<Path>) tasks::iterator) {
                 try {
@@ -215,6 +218,20 @@ public final class ThroughputBenchmark {
             }
         }
         return byName;
+    }
+
+    /**
+     * @return " name=seconds" for each of a process's threads that used CPU since {@code before} (from
+     *     {@link #threadTicksByName}), busiest first, at most {@code limit} of them.
+     */
+    private static String cpuSince(final String pid, final Map<String, Long> before, final int limit)
+        throws IOException {
+        final StringBuilder out = new StringBuilder();
+        threadTicksByName(pid).entrySet().stream()
+            .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+            .filter(e -> e.getValue() > 0).sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(limit)
+            .forEach(e -> out.append(' ').append(e.getKey()).append('=').append(e.getValue() / 100.0));
+        return out.toString();
     }
 
     private static void run(final Process plugin, final Path socket, final Path dir, final String url, final int containers,
@@ -256,8 +273,8 @@ public final class ThroughputBenchmark {
         final long cpu0 = cpuTicks(plugin.pid());
         // THREADS=1: the plugin's CPU by thread over the case, and what had arrived every 100 ms
         final boolean byThread = !quiet && null != System.getenv("THREADS");
-        final java.util.Map<String, Long> threads0 = byThread ? threadTicksByName(Long.toString(plugin.pid())) : null;
-        final java.util.Map<String, Long> harness0 = byThread ? threadTicksByName("self") : null;
+        final Map<String, Long> threads0 = byThread ? threadTicksByName(Long.toString(plugin.pid())) : null;
+        final Map<String, Long> harness0 = byThread ? threadTicksByName("self") : null;
         final long nats0 = byThread ? cpuTicks(natsPid) : 0;
         final StringBuilder timeline = new StringBuilder();
         long nextMark = 0;
@@ -332,21 +349,10 @@ public final class ThroughputBenchmark {
         final long delivered = received.get() - before;
         final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
         if (byThread) {
-            final StringBuilder by = new StringBuilder("  plugin CPU s by thread:");
-            threadTicksByName(Long.toString(plugin.pid())).forEach((name, ticks) -> {
-                final long d = ticks - threads0.getOrDefault(name, 0L);
-                if (d > 0) {
-                    by.append(' ').append(name).append('=').append(d / 100.0);
-                }
-            });
-            System.out.println(by);
-            final StringBuilder harness = new StringBuilder("  nats-server CPU s: " + (cpuTicks(natsPid) - nats0) / 100.0
-                + "; this harness's busiest threads (the subscriber's among them):");
-            threadTicksByName("self").entrySet().stream()
-                .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - harness0.getOrDefault(e.getKey(), 0L)))
-                .filter(e -> e.getValue() >= 2).sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(5)
-                .forEach(e -> harness.append(' ').append(e.getKey()).append('=').append(e.getValue() / 100.0));
-            System.out.println(harness);
+            System.out.println("  plugin CPU s by thread:"
+                + cpuSince(Long.toString(plugin.pid()), threads0, Integer.MAX_VALUE));
+            System.out.println("  nats-server CPU s: " + (cpuTicks(natsPid) - nats0) / 100.0
+                + "; this harness's busiest threads (the subscriber's among them):" + cpuSince("self", harness0, 5));
             System.out.println("  arrived every 100 ms:" + timeline);
         }
         for (int c = 0; c < containers; c++) {
