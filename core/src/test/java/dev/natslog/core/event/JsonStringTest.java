@@ -75,6 +75,26 @@ class JsonStringTest {
     }
 
     /**
+     * Every two bytes in the word after a word with an accent, at both places in a pair of the word's bytes:
+     * multi-byte text is checked two bytes per table entry (the automaton's two steps composed), so each of the
+     * 65,536 pairs is checked as it falls in one entry and as it falls across two.
+     */
+    @Test
+    void everyTwoBytesAgreeWithTheJdkDecoderInsideAndAcrossTheCheckedPairs() {
+        for (int pair = 0; pair < 1 << 16; pair++) {
+            for (final int at : new int[] {8, 9}) { // the first word "é" and 6 plain bytes; the pair at byte 8 or 9
+                final byte[] text = new byte[at + 2 + 7];
+                Arrays.fill(text, (byte) 'p');
+                text[0] = (byte) 0xC3;
+                text[1] = (byte) 0xA9;
+                text[at] = (byte) pair;
+                text[at + 1] = (byte) (pair >>> 8);
+                assertByteBufWriterAgrees(text, reference(text));
+            }
+        }
+    }
+
+    /**
      * The same edge sequences deep inside long non-ASCII text (checked a block at a time from its first accent):
      * at many distances from the start, with text after them or at the very end.
      */
