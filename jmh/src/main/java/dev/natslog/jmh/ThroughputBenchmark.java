@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding, the containers side
  * by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
  * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
- * JVM flags; {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1}
+ * JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000; the JIT compilers' share of each case is
+ * printed beside it); {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1}
  * prints, after each case, the plugin's CPU by thread, nats-server's CPU, this harness's busiest threads and how many
  * lines had arrived every 100 ms.
  */
@@ -111,7 +112,9 @@ public final class ThroughputBenchmark {
 
                 plugin = startPlugin(jar, dir);
                 final Path socket = dir.resolve("nats.sock");
-                run(plugin, socket, dir, url, 1, 300_000, line, received, ceiling, true); // JIT warm-up, not reported
+                // JIT warm-up, not reported: WARMUP lines from one container, as fast as the pipe takes them
+                run(plugin, socket, dir, url, 1, Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000")),
+                    line, received, ceiling, true);
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
                     run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
                 }
@@ -205,6 +208,16 @@ public final class ThroughputBenchmark {
         return threadTicksByName("self").getOrDefault(name, 0L);
     }
 
+    /**
+     * @return the CPU clock ticks of a process's JIT compiler threads (HotSpot's "C1/C2 CompilerThreadN", named
+     *     "C1 CompilerThre…" in /proc); a compiler thread that ended meanwhile takes its ticks with it.
+     */
+    private static long compilerTicks(final long pid) throws IOException {
+        return threadTicksByName(Long.toString(pid)).entrySet().stream()
+            .filter(e -> e.getKey().startsWith("C1 Compiler") || e.getKey().startsWith("C2 Compiler"))
+            .mapToLong(Map.Entry::getValue).sum();
+    }
+
     /** @return the CPU clock ticks (utime + stime) of a process's live threads, summed by thread name. */
     private static Map<String, Long> threadTicksByName(final String pid) throws IOException {
         final Map<String, Long> byName = new TreeMap<>();
@@ -271,6 +284,7 @@ public final class ThroughputBenchmark {
         final long total = (long) containers * perContainer;
         final long before = received.get();
         final long cpu0 = cpuTicks(plugin.pid());
+        final long jit0 = compilerTicks(plugin.pid());
         // THREADS=1: the plugin's CPU by thread over the case, and what had arrived every 100 ms
         final boolean byThread = !quiet && null != System.getenv("THREADS");
         final Map<String, Long> threads0 = byThread ? threadTicksByName(Long.toString(plugin.pid())) : null;
@@ -348,6 +362,7 @@ public final class ThroughputBenchmark {
         final double seconds = (lastArrival - t0) / 1e9;
         final long delivered = received.get() - before;
         final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
+        final double jit = (compilerTicks(plugin.pid()) - jit0) / 100.0;
         if (byThread) {
             System.out.println("  plugin CPU s by thread:"
                 + cpuSince(Long.toString(plugin.pid()), threads0, Integer.MAX_VALUE));
@@ -363,10 +378,11 @@ public final class ThroughputBenchmark {
         if (quiet) {
             return;
         }
-        System.out.printf("%-34s %,12.0f %14.2f %12d %10d %8d   (%.0f %% of the ceiling; written in %.2f s, delivered in %.2f s)%n",
+        System.out.printf("%-34s %,12.0f %14.2f %12d %10d %8d   (%.0f %% of the ceiling; written in %.2f s, delivered in %.2f s;"
+                + " JIT compilers %.2f s/M lines of the CPU)%n",
             "plugin, " + containers + " container" + (containers > 1 ? "s" : "") + " x " + perContainer + " lines",
             delivered / seconds, cpu / (delivered / 1e6), peakRssMb(plugin.pid()), peakThreads, lost,
-            100 * (delivered / seconds) / ceiling, writeSeconds[0], seconds);
+            100 * (delivered / seconds) / ceiling, writeSeconds[0], seconds, jit / (delivered / 1e6));
     }
 
     private static byte[] frames(final byte[] line, final int n) {
