@@ -16,8 +16,9 @@
 # nats-server sharing the host's cores, as it does not where it runs on another machine).
 # Knobs for profiling the nats plugin: PUBLISHER_NICE=N (its setting), PLUGIN_JAVA_OPTIONS="…" (its
 # JDK_JAVA_OPTIONS), JFR_OUT=file (copies out a flight recording asked for in PLUGIN_JAVA_OPTIONS; add -Xshare:off,
-# JFR is off while the class data archive is dumped), PERF_DIR=dir (system-wide `perf record` of each nats round
-# after the first; with -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit the JIT's symbols are copied to /tmp).
+# JFR is off while the class data archive is dumped), PERF_DIR=dir (system-wide `perf record` of each round after
+# the first of the drivers in PERF_DRIVERS, "nats" by default, into dir/roundN.DRIVER.data; with
+# -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit the JIT's symbols are copied to /tmp).
 # Needs root (dockerd); installs docker.io, nats-server and busybox-static if missing. Stops all it starts by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -154,9 +155,10 @@ for r in $(for w in $(seq "$WARMUP"); do echo "w$w"; done; seq "$RUNS"); do
   for drv in $drivers; do
     case $drv in nats) pp=$nats_plugin ;; natsnull) pp=$null_plugin ;; natsvar) pp=$var_plugin ;; *) pp="" ;; esac
     dc0=$(cpu_s "$dockerd_pid"); pc0=$([ -n "$pp" ] && cpu_s "$pp" || echo 0); nc0=$(cpu_s "$(cat "$d/nats.pid")")
-    # PERF_DIR=dir: a system-wide perf profile of each nats round after the first (dir/roundN.data)
-    if [ -n "${PERF_DIR:-}" ] && [ "$drv" = nats ] && [ "${r#w}" = "$r" ] && [ "$r" -gt 1 ]; then
-      perf record -a -g -F 999 -o "$PERF_DIR/round$r.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
+    # PERF_DIR=dir: a system-wide perf profile of each round after the first of the drivers in PERF_DRIVERS
+    # ("nats" by default; e.g. "nats natsnull" to compare dockerd's work with either) in dir/roundN.DRIVER.data
+    if [ -n "${PERF_DIR:-}" ] && [[ " ${PERF_DRIVERS:-nats} " == *" $drv "* ]] && [ "${r#w}" = "$r" ] && [ "$r" -gt 1 ]; then
+      perf record -a -g -F 999 -o "$PERF_DIR/round$r.$drv.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5
     fi
     read -r cid t0 wall started < <(run "$drv" "bench.r$r.$drv")
     [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""; }
