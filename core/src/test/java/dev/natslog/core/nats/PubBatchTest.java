@@ -67,6 +67,17 @@ class PubBatchTest {
         assertEquals(0, batch.length());
     }
 
+    /** Sizes are written in room for their digits, counted by comparisons: every power of ten and its neighbours. */
+    @Test
+    void theDigitsOfASizeAreCountedRightAtEveryPowerOfTen() {
+        for (long power = 1; power <= Integer.MAX_VALUE; power *= 10) {
+            for (long value = Math.max(0, power - 1); value <= Math.min(Integer.MAX_VALUE, power + 1); value++) {
+                assertEquals(Long.toString(value).length(), PubBatch.digits((int) value), "digits of " + value);
+            }
+        }
+        assertEquals(10, PubBatch.digits(Integer.MAX_VALUE));
+    }
+
     @Test
     void theFirstControlLineIsMeasuredWithoutItsCrLf() {
         final PubBatch batch = new PubBatch(1024, 1);
