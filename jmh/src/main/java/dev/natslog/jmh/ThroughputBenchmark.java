@@ -37,15 +37,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>java -cp jmh/target/benchmarks.jar dev.natslog.jmh.ThroughputBenchmark [plugin.jar] [lines]</pre>
  *
- * Reports lines/s, the plugin's CPU seconds per million lines, its peak RSS and thread count, for 1 and 16
- * containers, and 1000 containers at once (scale: threads and memory). Environment: {@code ONLY=N} runs the case
- * of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of flooding, the containers side
- * by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in writes of {@code CHUNK} frames (100; dockerd
- * writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS} replaces config.json's
- * JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000; the JIT compilers' share of each case is
- * printed beside it); {@code LIMIT_S} bounds a case's seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1}
- * prints, after each case, the plugin's CPU by thread, nats-server's CPU, this harness's busiest threads and how many
- * lines had arrived every 100 ms.
+ * Reports lines/s, the plugin's CPU seconds per million lines (and its JIT compilers' share of them), its peak RSS
+ * and thread count, for 1 and 16 containers, and 1000 containers at once (scale: threads and memory). Environment:
+ * {@code ONLY=N} runs the case of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of
+ * flooding, the containers side by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in
+ * writes of {@code CHUNK} frames (100; dockerd writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS}
+ * replaces config.json's JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000) and
+ * {@code WARMUP_STREAMS=N} splits them into N streams one after the other (1); {@code LIMIT_S} bounds a case's
+ * seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1} prints, after each case, the plugin's CPU by
+ * thread, nats-server's CPU, this harness's busiest threads and how many lines had arrived every 100 ms.
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -112,9 +112,15 @@ public final class ThroughputBenchmark {
 
                 plugin = startPlugin(jar, dir);
                 final Path socket = dir.resolve("nats.sock");
-                // JIT warm-up, not reported: WARMUP lines from one container, as fast as the pipe takes them
-                run(plugin, socket, dir, url, 1, Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000")),
-                    line, received, ceiling, true);
+                // JIT warm-up, not reported: WARMUP lines from one container, as fast as the pipe takes them, in
+                // WARMUP_STREAMS streams one after the other (a new stream takes paths the first did not: C2
+                // recompiles after each of the first few)
+                final int warmupStreams = Integer.parseInt(System.getenv().getOrDefault("WARMUP_STREAMS", "1"));
+                for (int w = 0; w < warmupStreams; w++) {
+                    run(plugin, socket, dir, url, 1,
+                        Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000")) / warmupStreams,
+                        line, received, ceiling, true);
+                }
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
                     run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
                 }
