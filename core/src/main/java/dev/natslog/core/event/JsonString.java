@@ -33,9 +33,9 @@ import java.nio.ByteOrder;
  * unpredictable branch either. An 8-byte block of ASCII
  * is rewritten from the word already loaded, without the automaton (1.5x faster on escape-heavy text than byte by
  * byte; after four such blocks in a row the next are not tested for plain ASCII first, until one comes out plain:
- * escape-heavy 1 and 16 KiB lines 17-19 % faster to encode), and a word of valid multi-byte characters with nothing to escape is copied whole (JSON logs in other
- * scripts 30 % faster at 16 KiB); elsewhere the automaton runs alongside, and only an invalid sequence leaves the
- * straight path.
+ * escape-heavy 1 and 16 KiB lines 17-19 % faster to encode), and a word of valid multi-byte characters with nothing
+ * to escape is copied whole (JSON logs in other scripts 30 % faster at 16 KiB); elsewhere the automaton runs
+ * alongside, and only an invalid sequence leaves the straight path.
  *
  * <p><b>Allocation:</b> none (the tables are made once, at class initialization: {@link #VALIDATE_PAIRS} is
  * 512 KiB and takes ~6 ms). Worst case output is {@link #MAX_EXPANSION} bytes per input byte; the 8-byte stores may
@@ -52,9 +52,10 @@ public final class JsonString {
      * (TABLE[b] >>> state) & 63. The checking loop leaves out the "& 63": a long shift uses only the low 6 bits of
      * its count, so the chain from byte to byte is one shift, and the state is masked once per block (20 % faster on
      * long UTF-8; in the rewriting loop, which tests the state after every byte, masking once is faster). Two
-     * chains at once, over the two halves of a long rest, measured 1.5-1.9x slower than one. The eight steps over a
-     * word are written out in each loop that takes them: one shared helper method measured 20-30 % slower on 100 B
-     * and 1 KiB UTF-8 lines. ERROR is absorbing, so a block of bytes needs one test at its end.
+     * chains at once, over the two halves of a long rest, measured 1.5-1.9x slower than one; one chain of steps over
+     * two bytes each (VALIDATE_PAIRS, below) 35-40 % faster. The steps over a word are written out in each loop that
+     * takes them: one shared helper method measured 20-30 % slower on 100 B and 1 KiB UTF-8 lines. ERROR is
+     * absorbing, so a block of bytes needs one test at its end.
      */
     private static final int ACCEPT = 0;
     private static final int ERROR = 6;
