@@ -116,10 +116,9 @@ public final class ThroughputBenchmark {
                 // WARMUP_STREAMS streams one after the other (a new stream takes paths the first did not: C2
                 // recompiles after each of the first few)
                 final int warmupStreams = Integer.parseInt(System.getenv().getOrDefault("WARMUP_STREAMS", "1"));
+                final int warmupLines = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000"));
                 for (int w = 0; w < warmupStreams; w++) {
-                    run(plugin, socket, dir, url, 1,
-                        Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000")) / warmupStreams,
-                        line, received, ceiling, true);
+                    run(plugin, socket, dir, url, 1, warmupLines / warmupStreams, line, received, ceiling, true);
                 }
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
                     run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
