@@ -120,8 +120,12 @@ public final class ThroughputBenchmark {
                 for (int w = 0; w < warmupStreams; w++) {
                     run(plugin, socket, dir, url, 1, warmupLines / warmupStreams, line, received, ceiling, true);
                 }
+                // REPEAT=N runs each case N times, a new stream each time (what a new container costs once warm)
+                final int repeat = Integer.parseInt(System.getenv().getOrDefault("REPEAT", "1"));
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
-                    run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
+                    for (int r = 0; r < repeat; r++) {
+                        run(plugin, socket, dir, url, containers, lines / containers, line, received, ceiling);
+                    }
                 }
                 if (null == only) {
                     run(plugin, socket, dir, url, 1000, 200, line, received, ceiling);
