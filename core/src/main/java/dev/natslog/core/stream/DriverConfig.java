@@ -32,7 +32,7 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
      * The publishing threads (publisher, jnats' writer) run at normal priority by default: lowering it (nice 10)
      * made no difference beyond the noise to how fast containers finish in the {@code docker run} benchmark (two
      * same-run comparisons: 7 % sooner, 16 % later) but cut the plugin's throughput under a flood from 79–89 % to
-     * 45–69 % of a plain publisher's, so more lines were dropped (README, Performance). The FIFO readers always
+     * 45–69 % of a plain publisher's, so more lines were dropped (docs/performance-log.md). The FIFO readers always
      * keep the normal priority: they must keep up with dockerd.
      */
     public static final int DEFAULT_PUBLISHER_NICE = 0;

@@ -10,7 +10,7 @@ import io.nats.client.support.ByteArrayBuilder;
  * <p>Why: {@code Connection.publish} costs per message a message object, a protocol buffer sized to the payload
  * (the control line is built in it, then copied), the subject's and the size's bytes as new arrays, the queue's
  * lock and two clock reads, and the writer thread's per-message bookkeeping — about 0.8 µs of CPU per 450-byte
- * message on the 2-core machine of README's figures, more than everything else the plugin does for a line. The
+ * message on the 2-core machine of README's figures (docs/performance-log.md), more than everything else the plugin does for a line. The
  * publisher instead writes its events as protocol text itself ({@code dev.natslog.core.nats.PubBatch}) and queues
  * one of these per ~64 KiB.
  *
