@@ -19,23 +19,31 @@ import java.util.concurrent.ArrayBlockingQueue;
  * on this list and the next reader takes it as it is.
  *
  * <p>Bounded: at most {@code spares} chunks wait here; past that a chunk given back is released to the allocator,
- * and a reader finding none here takes a new one from it. The bound is large enough for a burst (a container
- * printing faster than NATS takes it puts megabytes of records in flight: with 128 spares the arena churn came back
- * in such bursts), and {@link #trim} lets the spares go again, half of them each time it finds they were not needed
- * since its last call (the plugin calls it every few seconds), so an idle plugin holds none for long. Chunks of
- * another size (a long line's record gets a chunk of its own size) always go back to the allocator.
+ * and a reader finding none here takes a new one from it. The plugin sizes the bound to its whole buffer
+ * ({@link #sparesFor}): a flood fills the buffer, and with room for only a quarter of it as spares each later
+ * flood took the other chunks from Netty's arena again — whose rarer paths (a new arena chunk, a thread cache's
+ * periodic trim) then sent C2 back to recompile the reader's code, flood after flood (with 128 spares the arena
+ * churn also came back as page faults). {@link #trim} lets spares go again: each call releases half of those that
+ * were not needed since the last one (the fewest that waited at any take), so spares a busy plugin keeps are the
+ * ones it used, and an idle plugin holds none after a minute (the plugin calls it every 5 s). Chunks of another
+ * size (a long line's record gets a chunk of its own size) always go back to the allocator.
  *
  * <p><b>Allocation:</b> none per chunk once the list has spares (an array-backed queue: no node per chunk).
  * Thread-safe.
  */
 public final class RecordChunks {
-    /** Default most spare chunks kept: 8 MiB, for bursts; {@link #trim} gives them back when idle. */
-    public static final int DEFAULT_SPARES = 1024;
+    /** Most spare chunks kept for a buffer of {@code NATS_BUFFER_SIZE}'s default, 32 MiB: 32 MiB. */
+    public static final int DEFAULT_SPARES = 4096;
+    /** The most spares {@link #sparesFor} gives, whatever the buffer: 512 MiB. */
+    static final int MAX_SPARES = 65_536;
 
     private final ByteBufAllocator allocator;
     private final ArrayBlockingQueue<ByteBuf> spares;
-    /** A chunk was taken since the last {@link #trim}. */
-    private volatile boolean taken;
+    /**
+     * The fewest spares left after a take since the last {@link #trim}: that many were not needed meanwhile. Written
+     * by the readers without a lock (a heuristic: a lost update only shifts a release by one trim).
+     */
+    private volatile int fewest = Integer.MAX_VALUE;
 
     /**
      * @param allocator where chunks come from and go back to beyond the spares (pooled, direct).
@@ -49,6 +57,14 @@ public final class RecordChunks {
         this.spares = new ArrayBlockingQueue<>(spares);
     }
 
+    /**
+     * @param bufferBytes the plugin's buffer ({@code NATS_BUFFER_SIZE}).
+     * @return spares enough for every chunk a full buffer holds (at least 1, at most {@link #MAX_SPARES}).
+     */
+    public static int sparesFor(final long bufferBytes) {
+        return (int) Math.max(1, Math.min(MAX_SPARES, bufferBytes / EventQueue.CHUNK));
+    }
+
     /** @return the allocator behind the chunks (also for buffers other than records). */
     public ByteBufAllocator allocator() {
         return allocator;
@@ -59,15 +75,13 @@ public final class RecordChunks {
      * @return an empty chunk: a spare if there is one and the record fits a standard chunk, else a new buffer.
      */
     ByteBuf take(final int capacity) {
-        if (!taken) {
-            taken = true; // read first: a busy reader does not write the shared flag for every chunk
-        }
         if (capacity <= EventQueue.CHUNK) {
             final ByteBuf spare = spares.poll();
-            if (null != spare) {
-                return spare;
+            final int left = spares.size();
+            if (left < fewest) {
+                fewest = left;
             }
-            return allocator.directBuffer(EventQueue.CHUNK, EventQueue.CHUNK);
+            return null != spare ? spare : allocator.directBuffer(EventQueue.CHUNK, EventQueue.CHUNK);
         }
         return allocator.directBuffer(capacity, capacity);
     }
@@ -85,16 +99,15 @@ public final class RecordChunks {
     }
 
     /**
-     * Gives half of the spares (at least one) back to the allocator if no chunk was taken since the last call.
+     * Gives back to the allocator half (at least one) of the spares that were not needed since the last call: the
+     * fewest that waited after any take meanwhile, or all of them if none was taken.
      *
      * @return spares released.
      */
     public int trim() {
-        if (taken) {
-            taken = false;
-            return 0;
-        }
-        return release((spares.size() + 1) / 2);
+        final int unneeded = Math.min(fewest, spares.size());
+        fewest = Integer.MAX_VALUE;
+        return release((unneeded + 1) / 2);
     }
 
     /** Releases the spares (shutdown); chunks given back later are kept again. */

@@ -66,7 +66,7 @@ public final class LogDriver implements AutoCloseable {
     private final StateStore state;
     private final LogStreamCodec.Factory codecs;
     /** The record chunks of every stream's queue, handed from publishers back to readers. */
-    private final RecordChunks recordChunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, RecordChunks.DEFAULT_SPARES);
+    private final RecordChunks recordChunks;
     private final ScheduledExecutorService timer;
     private final Map<String, CompletableFuture<LogStream>> streams = new ConcurrentHashMap<>();
     /** FIFOs being drained by the null plugin ({@link DriverConfig#drainOnly()}). */
@@ -82,6 +82,7 @@ public final class LogDriver implements AutoCloseable {
     public LogDriver(final DriverConfig config) {
         this.config = config;
         this.budget = new BufferBudget(config.bufferBytes());
+        this.recordChunks = new RecordChunks(PooledByteBufAllocator.DEFAULT, RecordChunks.sparesFor(config.bufferBytes()));
         this.reader = new FifoReader(config.readerThreads(), PooledByteBufAllocator.DEFAULT);
         this.state = new StateStore(config.stateDir());
         this.codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT, config.maxFrameLength(),

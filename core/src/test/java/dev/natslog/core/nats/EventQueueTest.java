@@ -288,12 +288,18 @@ class EventQueueTest {
             chunks.give(c);
         }
         assertEquals(8, chunks.spares());
-        assertEquals(0, chunks.trim(), "chunks were taken since the last trim: all kept");
-        assertEquals(4, chunks.trim(), "idle since: half go");
+        assertEquals(0, chunks.trim(), "every spare was needed since the last trim: all kept");
+        assertEquals(4, chunks.trim(), "none taken since: half go");
         assertEquals(4, chunks.spares());
         chunks.give(chunks.take(10));
-        assertEquals(0, chunks.trim(), "taken again: kept");
-        assertEquals(2, chunks.trim());
+        chunks.give(chunks.take(10));
+        assertEquals(2, chunks.trim(), "one was needed at a time, three were not: half of those go");
+        assertEquals(2, chunks.spares());
+        final ByteBuf a = chunks.take(10);
+        final ByteBuf b = chunks.take(10);
+        chunks.give(a);
+        chunks.give(b);
+        assertEquals(0, chunks.trim(), "both needed at once: kept");
         assertEquals(1, chunks.trim());
         assertEquals(1, chunks.trim(), "the last one too");
         assertEquals(0, chunks.spares());
@@ -302,5 +308,12 @@ class EventQueueTest {
             assertEquals(0, c.refCnt(), "every spare went back to the allocator");
         }
         chunks.clear();
+    }
+
+    @Test
+    void theSparesHoldAWholeBuffer() {
+        assertEquals(RecordChunks.DEFAULT_SPARES, RecordChunks.sparesFor(32L << 20), "the default buffer, 32 MiB");
+        assertEquals(1, RecordChunks.sparesFor(1), "a buffer smaller than a chunk");
+        assertEquals(RecordChunks.MAX_SPARES, RecordChunks.sparesFor(Long.MAX_VALUE));
     }
 }
