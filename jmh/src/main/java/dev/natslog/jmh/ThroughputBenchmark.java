@@ -45,7 +45,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * replaces config.json's JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000) and
  * {@code WARMUP_STREAMS=N} splits them into N streams one after the other (1); {@code LIMIT_S} bounds a case's
  * seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1} prints, after each case, the plugin's CPU by
- * thread, nats-server's CPU, this harness's busiest threads and how many lines had arrived every 100 ms.
+ * thread, nats-server's CPU, this harness's busiest threads and how many lines had arrived every 100 ms;
+ * {@code REPEAT=N} runs each case N times, a new stream each time; {@code NULL_PLUGIN=1} runs the plugin as the null
+ * plugin ({@code DRAIN_ONLY=true}: it reads the FIFOs and throws the bytes away), whose CPU per line written is the
+ * floor of reading the same FIFOs the same way.
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -211,6 +214,8 @@ public final class ThroughputBenchmark {
 
     /** The nats-server's, for THREADS=1. */
     private static long natsPid;
+    /** NULL_PLUGIN=1: nothing reaches NATS; a case ends a second after its writers and counts lines written. */
+    private static final boolean NULL_PLUGIN = null != System.getenv("NULL_PLUGIN");
 
     /** @return the CPU clock ticks (utime + stime) of this process's threads of that name. */
     private static long threadTicks(final String name) throws IOException {
@@ -357,7 +362,7 @@ public final class ThroughputBenchmark {
                 nextMark += TimeUnit.MILLISECONDS.toNanos(100);
             }
             final boolean writing = threads.stream().anyMatch(Thread::isAlive);
-            if (!writing && now - lastChange > TimeUnit.SECONDS.toNanos(2)) {
+            if (!writing && (NULL_PLUGIN || now - lastChange > TimeUnit.SECONDS.toNanos(2))) {
                 break;
             }
             if (now - t0 > TimeUnit.SECONDS.toNanos(Long.parseLong(System.getenv().getOrDefault("LIMIT_S", "300")))) {
@@ -368,8 +373,11 @@ public final class ThroughputBenchmark {
         if (received.get() >= before + total) {
             lastArrival = System.nanoTime();
         }
-        final double seconds = (lastArrival - t0) / 1e9;
-        final long delivered = received.get() - before;
+        if (NULL_PLUGIN) {
+            Thread.sleep(1000); // what the writers left in the pipes is read meanwhile
+        }
+        final double seconds = NULL_PLUGIN ? writeSeconds[0] : (lastArrival - t0) / 1e9;
+        final long delivered = NULL_PLUGIN ? total : received.get() - before; // the null plugin: lines written
         final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
         final double jit = (compilerTicks(plugin.pid()) - jit0) / 100.0;
         if (byThread) {
@@ -419,6 +427,9 @@ public final class ThroughputBenchmark {
         pb.environment().put("LOG_DRIVER_SOCKET", dir.resolve("nats.sock").toString());
         pb.environment().put("STATE_DIR", dir.resolve("state").toString());
         pb.environment().put("LOG_LEVEL", System.getenv().getOrDefault("PLUGIN_LOG_LEVEL", "WARN"));
+        if (NULL_PLUGIN) {
+            pb.environment().put("DRAIN_ONLY", "true");
+        }
         final Process p = pb.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
