@@ -72,6 +72,14 @@ public final class EventQueue {
     private int stagedLines;
     /** Lines were handed over by {@link #stage} itself since the last {@link #commit} (reader thread only). */
     private boolean shownSinceCommit;
+    /**
+     * A line of the read being decoded was dropped: so are the rest of it, counted here and added to the counters
+     * at the read's {@link #commit} (reader thread only; see {@link #stageOrDrop}).
+     */
+    private boolean droppingRead;
+    private int readDrops;
+    private long readDropBytes;
+    private long readDropResume;
     // events put back: a ring of arrays, their resume offsets and their reserved sizes
     private byte[][] retry = new byte[4][];
     private long[] retryResume = new long[4];
@@ -152,6 +160,47 @@ public final class EventQueue {
     }
 
     /**
+     * The FIFO reader's way in: {@link #stage}s the line if this queue's bound and the plugin's budget both take its
+     * record, else drops it. Once a line of a read is dropped, the rest of that read is dropped without asking the
+     * budgets again — they free space in bulk, once per flush, so the answer would rarely change within a read —
+     * and the drops are counted at the read's {@link #commit}: a dropped line costs its decoding and a few stores,
+     * no atomic, no lock. Reader thread only.
+     *
+     * @param line   the decoded line.
+     * @param budget the plugin-wide buffer.
+     * @return true if staged; false if dropped (counted).
+     * @throws OutOfMemoryError no direct memory for a chunk: the line is dropped (counted, nothing reserved).
+     */
+    boolean stageOrDrop(final LogLine line, final BufferBudget budget) {
+        final int size = recordSize(line);
+        if (!droppingRead) {
+            if (tryReserve(size)) {
+                if (budget.tryReserve(size)) {
+                    try {
+                        stage(line, size);
+                        return true;
+                    } catch (final OutOfMemoryError e) {
+                        budget.release(size);
+                        release(size);
+                        dropInRead(size, line.resumeOffset());
+                        throw e;
+                    }
+                }
+                release(size);
+            }
+        }
+        dropInRead(size, line.resumeOffset());
+        return false;
+    }
+
+    private void dropInRead(final int size, final long resume) {
+        droppingRead = true;
+        readDrops++;
+        readDropBytes += size;
+        readDropResume = resume;
+    }
+
+    /**
      * Copies a line in as one record, seen by the publisher only after the next {@link #commit}: the FIFO reader's
      * way, one lock per read. Reader thread only.
      */
@@ -181,6 +230,12 @@ public final class EventQueue {
      *     a full staging chunk): the publisher is to be told.
      */
     boolean commit() {
+        if (droppingRead) {
+            droppingRead = false;
+            countDrops(readDrops, readDropBytes, readDropResume);
+            readDrops = 0;
+            readDropBytes = 0;
+        }
         if (0 == stagedLines) {
             final boolean shown = shownSinceCommit;
             shownSinceCommit = false;
@@ -385,7 +440,15 @@ public final class EventQueue {
 
     /** A line was dropped before queueing (the buffer is full). On the reader thread (it reads the staged count). */
     void countDrop(final long bytes, final long resume) {
-        dropped.incrementAndGet();
+        countDrops(1, bytes, resume);
+    }
+
+    /**
+     * Lines were dropped before queueing, the last of them at {@code resume}. On the reader thread (it reads the
+     * staged count).
+     */
+    private void countDrops(final int n, final long bytes, final long resume) {
+        dropped.addAndGet(n);
         droppedBytes.addAndGet(bytes);
         synchronized (this) {
             if (0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight) {

@@ -186,28 +186,17 @@ public final class SharedConnection {
 
     /**
      * Queues one line (copied) for the publisher to see at the next {@link #commit}: the reader's way, one lock of the
-     * queue per FIFO read instead of one per line. Never waits. Called on the stream's FIFO reader thread.
+     * queue per FIFO read instead of one per line. When the container's or the plugin's buffer is full the line is
+     * dropped and counted, and so is the rest of the read ({@link EventQueue#stageOrDrop}). Never waits. Called on
+     * the stream's FIFO reader thread.
      *
      * @param queue the stream's queue.
      * @param line  the line; read, not kept.
      */
     public void stage(final EventQueue queue, final LogLine line) {
-        final int size = EventQueue.recordSize(line);
-        if (!queue.tryReserve(size)) {
-            queue.countDrop(size, line.resumeOffset());
-            return;
-        }
-        if (!budget.tryReserve(size)) {
-            queue.release(size);
-            queue.countDrop(size, line.resumeOffset());
-            return;
-        }
         try {
-            queue.stage(line, size);
-        } catch (final OutOfMemoryError e) { // no direct memory for a chunk: drop the line, keep the reader alive
-            budget.release(size);
-            queue.release(size);
-            queue.countDrop(size, line.resumeOffset());
+            queue.stageOrDrop(line, budget);
+        } catch (final OutOfMemoryError e) { // no direct memory for a chunk: the line was dropped; keep the reader
             LOG.error("container {}: dropped a line: {}", queue.name(), e.getMessage());
         }
     }

@@ -264,6 +264,52 @@ class EventQueueTest {
     }
 
     @Test
+    void onceALineOfAReadIsDroppedTheRestOfTheReadIsToo() {
+        final long[] checkpointed = {-1};
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> checkpointed[0] = resume);
+        final LogLine first = line("kept", "stdout", 1, 10);
+        final LogLine second = line("dropped", "stdout", 2, 20);
+        final LogLine third = line("dropped too", "stdout", 3, 30);
+        final int room = EventQueue.recordSize(first) + EventQueue.recordSize(third);
+        final BufferBudget budget = new BufferBudget(room);
+        assertTrue(q.stageOrDrop(first, budget));
+        final long rest = budget.capacity() - budget.used();
+        assertTrue(budget.tryReserve(rest)); // another container fills the buffer
+        assertFalse(q.stageOrDrop(second, budget), "no room for it");
+        budget.release(rest); // room again, within the same read
+        assertFalse(q.stageOrDrop(third, budget), "the rest of the read goes the way of its first dropped line");
+        assertEquals(EventQueue.recordSize(first), budget.used(), "a dropped line reserves nothing");
+        assertEquals(0, q.dropped(), "counted at the read's commit");
+        assertTrue(q.commit());
+        assertEquals(2, q.dropped());
+        assertEquals(EventQueue.recordSize(second) + EventQueue.recordSize(third), q.droppedBytes());
+        assertEquals(0, q.confirmedResume(), "the staged line before the drops still waits: a replay starts before it");
+        final LogLine next = line("next read", "stdout", 4, 40);
+        assertTrue(q.stageOrDrop(next, budget), "the next read asks the buffer again");
+        q.commit();
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        assertArrayEquals(expected(first), poll(q, resume, reserved, 0));
+        assertArrayEquals(expected(next), poll(q, resume, reserved, 0));
+        assertNull(poll(q, resume, reserved, 0));
+        q.close();
+    }
+
+    @Test
+    void aReadDroppedWholeWhileNothingWaitsMovesTheResumeOffsetPastItAtItsCommit() {
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
+        final BufferBudget full = new BufferBudget(1);
+        full.tryReserve(1);
+        assertFalse(q.stageOrDrop(line("a", "stdout", 1, 10), full));
+        assertFalse(q.stageOrDrop(line("b", "stdout", 2, 20), full));
+        assertEquals(0, q.confirmedResume());
+        assertFalse(q.commit(), "nothing for the publisher");
+        assertEquals(20, q.confirmedResume(), "a replay need not start before lines that were dropped");
+        assertEquals(2, q.dropped());
+        q.close();
+    }
+
+    @Test
     void aLongLineAddedWhileStagingStillTellsTheCommitToWakeThePublisher() {
         final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
         final LogLine longLine = line("z".repeat(40_000), "stdout", 1, 1);

@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
  *   the run settled as one flush confirms it ({@link EventQueue#confirmed}, budget released).</li>
  *   <li>{@code direct}: decoded lines encoded straight into the batch (no queue), as {@code natsLogDriverPubBatch}.
  *   </li>
+ *   <li>{@code dropped}: the reader's side with the buffer full, every line decoded and dropped (a flood past the
+ *   buffer); {@code decoded}: the lines decoded and nothing else, for what the dropping adds.</li>
  * </ul>
  * The difference is the hand-off's own cost per line, without the other thread (no lock contention, no cache-line
  * transfer: those show only end to end). In package {@code dev.natslog.core.nats} to reach the queue's
@@ -65,6 +67,9 @@ public class QueueHandOffBenchmark {
     private JsonEventEncoder directEncoder;
     private LogStreamCodec reader;
     private LogStreamCodec direct;
+    private LogStreamCodec dropping;
+    private LogStreamCodec decodeOnly;
+    private BufferBudget full;
     private final long[] resume = new long[1];
     private final int[] reserved = new int[1];
 
@@ -81,12 +86,18 @@ public class QueueHandOffBenchmark {
         final LogStreamCodec.Factory codecs = new LogStreamCodec.Factory(PooledByteBufAllocator.DEFAULT,
             LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, LineAssembler.DEFAULT_MAX_LINE_LENGTH);
         reader = codecs.createForLines(line -> { // SharedConnection.stage
-            final int size = EventQueue.recordSize(line);
-            if (!queue.tryReserve(size) || !budget.tryReserve(size)) {
+            if (!queue.stageOrDrop(line, budget)) {
                 throw new IllegalStateException("the budget is too small for one read");
             }
-            queue.stage(line, size);
         });
+        full = new BufferBudget(1);
+        full.tryReserve(1);
+        dropping = codecs.createForLines(line -> { // SharedConnection.stage with the buffer full
+            if (queue.stageOrDrop(line, full)) {
+                throw new IllegalStateException("the full budget took a line");
+            }
+        });
+        decodeOnly = codecs.createForLines(line -> sink.consume(line.textLength()));
         final byte[] pub = PubBatch.pubPrefix("docker.logs.web");
         directEncoder = new JsonEventEncoder(prefix, PooledByteBufAllocator.DEFAULT);
         direct = codecs.createForLines(line -> {
@@ -101,6 +112,8 @@ public class QueueHandOffBenchmark {
     public void tearDown() {
         reader.close();
         direct.close();
+        dropping.close();
+        decodeOnly.close();
         queue.close();
         directEncoder.close();
         read.release();
@@ -145,5 +158,20 @@ public class QueueHandOffBenchmark {
     public void direct() {
         read.clear().writeBytes(fifo);
         direct.decode(read);
+    }
+
+    /** A flood past the buffer: every line of the read decoded and dropped (counted), as the reader does then. */
+    @Benchmark
+    public void dropped() {
+        read.clear().writeBytes(fifo);
+        dropping.decode(read);
+        sink.consume(queue.commit());
+    }
+
+    /** The lines decoded and nothing else: what {@link #dropped} costs besides its bookkeeping. */
+    @Benchmark
+    public void decoded() {
+        read.clear().writeBytes(fifo);
+        decodeOnly.decode(read);
     }
 }
