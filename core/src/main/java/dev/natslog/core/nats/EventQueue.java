@@ -73,10 +73,11 @@ public final class EventQueue {
     /** Lines were handed over by {@link #stage} itself since the last {@link #commit} (reader thread only). */
     private boolean shownSinceCommit;
     /**
-     * A line of the read being decoded was dropped: so are the rest of it, counted here and added to the counters
-     * at the read's {@link #commit} (reader thread only; see {@link #stageOrDrop}).
+     * A line of ordinary size in the read being decoded found no room: the rest of the read is dropped (reader thread
+     * only; see {@link #stageOrDrop}).
      */
     private boolean droppingRead;
+    /** Lines of the read dropped so far, added to the counters at its {@link #commit} (reader thread only). */
     private int readDrops;
     private long readDropBytes;
     private long readDropResume;
@@ -161,10 +162,11 @@ public final class EventQueue {
 
     /**
      * The FIFO reader's way in: {@link #stage}s the line if this queue's bound and the plugin's budget both take its
-     * record, else drops it. Once a line of a read is dropped, the rest of that read is dropped without asking the
-     * budgets again — they free space in bulk, once per flush, so the answer would rarely change within a read —
-     * and the drops are counted at the read's {@link #commit}: a dropped line costs its decoding and a few stores,
-     * no atomic, no lock. Reader thread only.
+     * record, else drops it. Once a line of ordinary size (a record within a {@link #CHUNK}) is dropped, the rest of
+     * that read is dropped without asking the budgets again — they free space in bulk, once per flush, so the answer
+     * would rarely change within a read — and the drops are counted at the read's {@link #commit}: a dropped line
+     * costs its decoding and a few stores, no atomic, no lock. A longer line that finds no room is dropped alone:
+     * shorter ones after it may still fit. Reader thread only.
      *
      * @param line   the decoded line.
      * @param budget the plugin-wide buffer.
@@ -188,13 +190,13 @@ public final class EventQueue {
                 }
                 release(size);
             }
+            droppingRead = size <= CHUNK;
         }
         dropInRead(size, line.resumeOffset());
         return false;
     }
 
     private void dropInRead(final int size, final long resume) {
-        droppingRead = true;
         readDrops++;
         readDropBytes += size;
         readDropResume = resume;
@@ -230,8 +232,8 @@ public final class EventQueue {
      *     a full staging chunk): the publisher is to be told.
      */
     boolean commit() {
-        if (droppingRead) {
-            droppingRead = false;
+        droppingRead = false;
+        if (0 != readDrops) {
             countDrops(readDrops, readDropBytes, readDropResume);
             readDrops = 0;
             readDropBytes = 0;

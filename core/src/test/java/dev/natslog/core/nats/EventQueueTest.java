@@ -296,6 +296,22 @@ class EventQueueTest {
     }
 
     @Test
+    void aLongLineWithoutRoomIsDroppedAloneShorterOnesAfterItStillGetIn() {
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
+        final BufferBudget budget = new BufferBudget(20_000);
+        final LogLine longLine = line("z".repeat(30_000), "stdout", 1, 10);
+        final LogLine shortLine = line("short", "stdout", 2, 20);
+        assertFalse(q.stageOrDrop(longLine, budget), "longer than the whole buffer");
+        assertTrue(q.stageOrDrop(shortLine, budget), "the buffer is not full: the next line gets in");
+        q.commit();
+        assertEquals(1, q.dropped());
+        final long[] resume = new long[1];
+        final int[] reserved = new int[1];
+        assertArrayEquals(expected(shortLine), poll(q, resume, reserved, 0));
+        q.close();
+    }
+
+    @Test
     void aReadDroppedWholeWhileNothingWaitsMovesTheResumeOffsetPastItAtItsCommit() {
         final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> { });
         final BufferBudget full = new BufferBudget(1);
