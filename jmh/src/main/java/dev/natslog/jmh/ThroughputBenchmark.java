@@ -123,7 +123,7 @@ public final class ThroughputBenchmark {
                 for (int w = 0; w < warmupStreams; w++) {
                     run(plugin, socket, dir, url, 1, warmupLines / warmupStreams, line, received, ceiling, true);
                 }
-                // REPEAT=N runs each case N times, a new stream each time (what a new container costs once warm)
+                // REPEAT=N runs each case N times, a new stream each time (how the cost settles as the JIT does)
                 final int repeat = Integer.parseInt(System.getenv().getOrDefault("REPEAT", "1"));
                 for (final int containers : null == only ? new int[] {1, 16} : new int[] {Integer.parseInt(only)}) {
                     for (int r = 0; r < repeat; r++) {
