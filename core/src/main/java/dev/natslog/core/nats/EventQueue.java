@@ -175,23 +175,21 @@ public final class EventQueue {
      */
     boolean stageOrDrop(final LogLine line, final BufferBudget budget) {
         final int size = recordSize(line);
-        if (!droppingRead) {
-            if (tryReserve(size)) {
-                if (budget.tryReserve(size)) {
-                    try {
-                        stage(line, size);
-                        return true;
-                    } catch (final OutOfMemoryError e) {
-                        budget.release(size);
-                        release(size);
-                        dropInRead(size, line.resumeOffset());
-                        throw e;
-                    }
+        if (!droppingRead && tryReserve(size)) {
+            if (budget.tryReserve(size)) {
+                try {
+                    stage(line, size);
+                    return true;
+                } catch (final OutOfMemoryError e) {
+                    budget.release(size);
+                    release(size);
+                    dropInRead(size, line.resumeOffset());
+                    throw e;
                 }
-                release(size);
             }
-            droppingRead = size <= CHUNK;
+            release(size);
         }
+        droppingRead |= size <= CHUNK;
         dropInRead(size, line.resumeOffset());
         return false;
     }

@@ -32,10 +32,10 @@ import java.util.concurrent.ArrayBlockingQueue;
  * Thread-safe.
  */
 public final class RecordChunks {
-    /** Most spare chunks kept for a buffer of {@code NATS_BUFFER_SIZE}'s default, 32 MiB: 32 MiB. */
-    public static final int DEFAULT_SPARES = 4096;
     /** The most spares {@link #sparesFor} gives, whatever the buffer: 512 MiB. */
     static final int MAX_SPARES = 65_536;
+    /** Most spare chunks kept for the default buffer ({@link BufferBudget#DEFAULT_CAPACITY}, 32 MiB): 4,096. */
+    public static final int DEFAULT_SPARES = sparesFor(BufferBudget.DEFAULT_CAPACITY);
 
     private final ByteBufAllocator allocator;
     private final ArrayBlockingQueue<ByteBuf> spares;

@@ -374,7 +374,7 @@ class EventQueueTest {
 
     @Test
     void theSparesHoldAWholeBuffer() {
-        assertEquals(RecordChunks.DEFAULT_SPARES, RecordChunks.sparesFor(32L << 20), "the default buffer, 32 MiB");
+        assertEquals(4096, RecordChunks.DEFAULT_SPARES, "the default buffer, 32 MiB, in 8 KiB chunks");
         assertEquals(1, RecordChunks.sparesFor(1), "a buffer smaller than a chunk");
         assertEquals(RecordChunks.MAX_SPARES, RecordChunks.sparesFor(Long.MAX_VALUE));
     }
