@@ -438,14 +438,9 @@ public final class EventQueue {
         }
     }
 
-    /** A line was dropped before queueing (the buffer is full). On the reader thread (it reads the staged count). */
-    void countDrop(final long bytes, final long resume) {
-        countDrops(1, bytes, resume);
-    }
-
     /**
-     * Lines were dropped before queueing, the last of them at {@code resume}. On the reader thread (it reads the
-     * staged count).
+     * Lines of a read were dropped before queueing (the buffer is full), the last of them at {@code resume}. On the
+     * reader thread, at the read's {@link #commit} (it reads the staged count).
      */
     private void countDrops(final int n, final long bytes, final long resume) {
         dropped.addAndGet(n);

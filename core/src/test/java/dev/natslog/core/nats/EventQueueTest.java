@@ -250,7 +250,9 @@ class EventQueueTest {
         final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, resume -> checkpointed[0] = resume);
         final LogLine staged = line("kept", "stdout", 1, 10);
         q.stage(staged, EventQueue.recordSize(staged));
-        q.countDrop(50, 20); // the next line found the buffer full
+        final BufferBudget full = new BufferBudget(1);
+        full.tryReserve(1);
+        assertFalse(q.stageOrDrop(line("dropped", "stdout", 2, 20), full)); // the next line found the buffer full
         assertEquals(0, q.confirmedResume(), "a replay must still start before the staged line");
         q.commit();
         final long[] resume = new long[1];
@@ -258,7 +260,8 @@ class EventQueueTest {
         assertArrayEquals(expected(staged), poll(q, resume, reserved, 0));
         q.confirmed(1, 1, resume[0]);
         assertEquals(10, q.confirmedResume());
-        q.countDrop(50, 20); // nothing waits now: the drop moves it
+        assertFalse(q.stageOrDrop(line("dropped", "stdout", 3, 20), full)); // nothing waits now: the drop moves it
+        q.commit();
         assertEquals(20, q.confirmedResume());
         q.close();
     }
