@@ -30,7 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #confirmedResume()} is the resume offset of the last event NATS confirmed: a replay of the stream
  * from there (after a crash) loses nothing. The publisher hands it to the queue's {@code checkpoint} right after
- * each flush that confirmed some of its events, so a crash sends again at most what was in flight.
+ * each flush that confirmed some of its events, so a crash sends again at most what was in flight. The two other
+ * moves of it are recorded where they happen, as no flush follows them: lines dropped while nothing of the queue
+ * waits (on the reader thread, at the read's commit) and an event discarded while nothing before it waits (on the
+ * publisher). So nothing has to visit idle queues to find a move: an idle stream costs no CPU.
  *
  * <p><b>Allocation:</b> none per line ({@link #pollInto} encodes straight into the publisher's {@link PubBatch});
  * chunks from the plugin's {@link RecordChunks} as records need them, each given back there as soon as it is read
@@ -101,7 +104,8 @@ public final class EventQueue {
      * @param prefix        the container's rendered event prefix ({@link JsonEventEncoder#renderPrefix}).
      * @param chunks        where the record chunks come from and go back to (shared by the plugin's queues); its
      *                      allocator gives the encoder's scratch buffer.
-     * @param checkpoint    records a new {@link #confirmedResume()} (the stream's journal); runs on the publisher.
+     * @param checkpoint    records a new {@link #confirmedResume()} (the stream's journal); runs on the publisher,
+     *                      or on the reader thread for dropped lines (so it must be thread-safe).
      */
     public EventQueue(final String subject, final String name, final long initialResume, final long bound,
                       final byte[] prefix, final RecordChunks chunks,
@@ -407,7 +411,17 @@ public final class EventQueue {
     void confirmed(final int events, final long bytes, final long lastResume) {
         sent.addAndGet(events);
         sentBytes.addAndGet(bytes);
-        settle(events, lastResume);
+        final Runnable done;
+        synchronized (this) {
+            inflight -= events;
+            if (lastResume > confirmedResume) {
+                confirmedResume = lastResume;
+            }
+            done = drainedAction();
+        }
+        if (null != done) {
+            done.run(); // they were the last
+        }
     }
 
     /** Hands the resume offset of the last confirmed event to the checkpoint (after a flush confirmed some). */
@@ -415,23 +429,27 @@ public final class EventQueue {
         checkpoint.accept(confirmedResume);
     }
 
-    /** An event taken by {@link #pollInto} cannot ever be sent (e.g. over the server's max_payload). */
+    /**
+     * An event taken by {@link #pollInto} cannot ever be sent (e.g. over the server's max_payload). The resume offset
+     * moves past it only if nothing taken before it is still in flight or put back (a replay from past it would lose
+     * them); else the confirmation of those moves it later, to their own offset, and a replay decodes the discarded
+     * line again, to discard it again.
+     */
     void discarded(final int eventLength, final long resume) {
         dropped.incrementAndGet();
         droppedBytes.addAndGet(eventLength);
-        settle(1, resume);
-    }
-
-    /**
-     * Events taken by {@link #pollInto} are done with (sent or given up): runs the drained action when they were the
-     * last.
-     */
-    private void settle(final int events, final long resume) {
         final Runnable done;
+        final boolean moved;
         synchronized (this) {
-            inflight -= events;
-            advance(resume);
+            inflight--;
+            moved = 0 == inflight && 0 == retrySize && resume > confirmedResume;
+            if (moved) {
+                confirmedResume = resume;
+            }
             done = drainedAction();
+        }
+        if (moved) {
+            checkpoint.accept(resume); // no flush confirms anything of this queue for it
         }
         if (null != done) {
             done.run();
@@ -445,16 +463,16 @@ public final class EventQueue {
     private void countDrops(final int n, final long bytes, final long resume) {
         dropped.addAndGet(n);
         droppedBytes.addAndGet(bytes);
+        final boolean moved;
         synchronized (this) {
-            if (0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight) {
-                advance(resume); // nothing before it waits: a replay need not start before it
+            // nothing before it waits: a replay need not start before it
+            moved = 0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight && resume > confirmedResume;
+            if (moved) {
+                confirmedResume = resume;
             }
         }
-    }
-
-    private void advance(final long resume) {
-        if (resume > confirmedResume) {
-            confirmedResume = resume;
+        if (moved) {
+            checkpoint.accept(resume); // here, on the reader thread: nothing waits, so no flush will
         }
     }
 

@@ -45,11 +45,6 @@ import java.util.function.Function;
 public final class LogDriver implements AutoCloseable {
     /** How often drops and corruption are reported, at most. */
     public static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
-    /**
-     * How often each stream's confirmed position is written beside its journal besides the publisher's own write
-     * after every flush: this one catches what moves it without a flush (lines dropped while nothing waits).
-     */
-    public static final Duration CHECKPOINT_INTERVAL = Duration.ofMillis(100);
     /** After StopLogging, how long to wait for dockerd to close its end before closing ours. */
     public static final Duration STOP_GRACE = Duration.ofSeconds(60);
 
@@ -96,8 +91,6 @@ public final class LogDriver implements AutoCloseable {
         this.connections = new NatsConnections(budget, config.publisherNice(), timer, config.connectionLinger());
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::checkpoint, CHECKPOINT_INTERVAL.toMillis(), CHECKPOINT_INTERVAL.toMillis(),
-            TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -337,18 +330,6 @@ public final class LogDriver implements AutoCloseable {
             stream.codec.decoder().bytesSkipped());
         stream.queue.close();
         connections.release(stream.connection);
-    }
-
-    /**
-     * Persists resume offsets that moved without a flush (lines dropped while nothing waited); the publisher persists
-     * the others after each flush. See {@link #CHECKPOINT_INTERVAL}.
-     */
-    private void checkpoint() {
-        for (final CompletableFuture<LogStream> f : streams.values()) {
-            if (f.isDone() && !f.isCompletedExceptionally()) {
-                f.join().checkpoint();
-            }
-        }
     }
 
     private void report() {

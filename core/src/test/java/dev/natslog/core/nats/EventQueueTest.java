@@ -253,16 +253,50 @@ class EventQueueTest {
         final BufferBudget full = new BufferBudget(1);
         full.tryReserve(1);
         assertFalse(q.stageOrDrop(line("dropped", "stdout", 2, 20), full)); // the next line found the buffer full
-        assertEquals(0, q.confirmedResume(), "a replay must still start before the staged line");
         q.commit();
+        assertEquals(0, q.confirmedResume(), "a replay must still start before the staged line");
+        assertEquals(-1, checkpointed[0], "nothing to record");
         final long[] resume = new long[1];
         final int[] reserved = new int[1];
         assertArrayEquals(expected(staged), poll(q, resume, reserved, 0));
         q.confirmed(1, 1, resume[0]);
         assertEquals(10, q.confirmedResume());
+        assertEquals(-1, checkpointed[0], "the publisher records confirmations after its flush, not the queue");
         assertFalse(q.stageOrDrop(line("dropped", "stdout", 3, 20), full)); // nothing waits now: the drop moves it
         q.commit();
         assertEquals(20, q.confirmedResume());
+        assertEquals(20, checkpointed[0], "recorded at the read's commit: no flush follows a drop to record it");
+        q.close();
+    }
+
+    @Test
+    void aDiscardedEventMovesTheResumeOffsetOnlyWhenNothingBeforeItIsInFlight() {
+        final java.util.List<Long> checkpointed = new java.util.ArrayList<>();
+        final EventQueue q = new EventQueue("s", "web", 0, 0, PREFIX, CHUNKS, checkpointed::add);
+        final LogLine[] lines = {line("a", "stdout", 1, 10), line("too big", "stdout", 2, 20),
+            line("b", "stdout", 3, 30), line("too big too", "stdout", 4, 40)};
+        for (final LogLine l : lines) {
+            q.add(l, EventQueue.recordSize(l));
+        }
+        final long[] resume = new long[4];
+        final int[] reserved = new int[4];
+        for (int i = 0; i < 2; i++) {
+            poll(q, resume, reserved, i);
+        }
+        q.discarded(100, resume[1]); // the first event is still in flight: a replay must start before it
+        assertEquals(0, q.confirmedResume());
+        assertEquals(java.util.List.of(), checkpointed);
+        q.confirmed(1, 10, resume[0]);
+        assertEquals(10, q.confirmedResume(), "up to the confirmed event, not past the discarded one");
+        poll(q, resume, reserved, 2);
+        q.confirmed(1, 10, resume[2]);
+        assertEquals(30, q.confirmedResume());
+        poll(q, resume, reserved, 3);
+        q.discarded(100, resume[3]); // nothing before it waits
+        assertEquals(40, q.confirmedResume());
+        assertEquals(java.util.List.of(40L), checkpointed, "recorded at once: no flush confirms anything for it");
+        assertEquals(2, q.dropped());
+        assertEquals(0, q.waiting());
         q.close();
     }
 
