@@ -50,9 +50,14 @@ public final class SharedConnection {
      * {@link #IDLE_PARKS_BEFORE_DROPPING_SPARES} idle parks in a row.
      */
     private static final int SPARE_BATCHES = 64;
-    private static final int IDLE_PARKS_BEFORE_DROPPING_SPARES = 10;
+    private static final int IDLE_PARKS_BEFORE_DROPPING_SPARES = 2;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
-    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Longest park with nothing to do (or no connection): every change that gives the publisher work unparks it (a
+     * queue getting ready, a (re)connection, closing), so this bound only paces the idle bookkeeping — an idle
+     * plugin's publisher wakes once a second, not ten times.
+     */
+    private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * Longest a published event waits for the flush that confirms it, once nothing else is ready to publish.
      * Delivery does not wait for it (jnats' writer sends what is published at once); a flush is a PING/PONG round
