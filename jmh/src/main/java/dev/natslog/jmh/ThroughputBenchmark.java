@@ -48,7 +48,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread, nats-server's CPU, this harness's busiest threads and how many lines had arrived every 100 ms;
  * {@code REPEAT=N} runs each case N times, a new stream each time; {@code NULL_PLUGIN=1} runs the plugin as the null
  * plugin ({@code DRAIN_ONLY=true}: it reads the FIFOs and throws the bytes away), whose CPU per line written is the
- * floor of reading the same FIFOs the same way.
+ * floor of reading the same FIFOs the same way; {@code IDLE_S=N} runs, instead of the cases, containers that log
+ * nothing ({@code ONLY} of them, 1000 by default) for N seconds after the warm-up and reports the plugin's CPU and
+ * wake-ups meanwhile (what a host of quiet containers pays for the plugin when nothing happens).
  */
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
@@ -122,6 +124,10 @@ public final class ThroughputBenchmark {
                 final int warmupLines = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "300000"));
                 for (int w = 0; w < warmupStreams; w++) {
                     run(plugin, socket, dir, url, 1, warmupLines / warmupStreams, line, received, ceiling, true);
+                }
+                if (null != System.getenv("IDLE_S")) {
+                    idle(plugin, socket, dir, url, null == only ? 1000 : most, Integer.parseInt(System.getenv("IDLE_S")));
+                    return;
                 }
                 // REPEAT=N runs each case N times, a new stream each time (how the cost settles as the JIT does)
                 final int repeat = Integer.parseInt(System.getenv().getOrDefault("REPEAT", "1"));
@@ -280,11 +286,7 @@ public final class ThroughputBenchmark {
             }
             fifos.add(f);
             writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
-            final String id = String.format("%064x", RUNS.get() * 10_000L + c);
-            post(socket, "LogDriver.StartLogging", "{\"File\":\"" + f + "\",\"Info\":{\"Config\":{\"nats-servers\":\"" + url
-                + "\",\"nats-subject\":\"" + SUBJECT_PREFIX + containers + "\"},\"ContainerID\":\"" + id
-                + "\",\"ContainerName\":\"/bench" + c + "\",\"ContainerImageID\":\"sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc\","
-                + "\"ContainerImageName\":\"nginx:1.27\",\"DaemonName\":\"docker\"}}");
+            startLogging(socket, f, url, containers, c);
         }
         RUNS.incrementAndGet();
         // RATE=N paces the writers to N lines/s in all (in chunks of 100 frames): no flood, so nothing is dropped
@@ -400,6 +402,77 @@ public final class ThroughputBenchmark {
             "plugin, " + containers + " container" + (containers > 1 ? "s" : "") + " x " + perContainer + " lines",
             delivered / seconds, cpu / (delivered / 1e6), peakRssMb(plugin.pid()), peakThreads, lost,
             100 * (delivered / seconds) / ceiling, writeSeconds[0], seconds, jit / (delivered / 1e6));
+    }
+
+    /** StartLogging for container {@code c} of a case of {@code containers}, as dockerd sends it. */
+    private static void startLogging(final Path socket, final Path fifo, final String url, final int containers,
+                                     final int c) throws IOException {
+        final String id = String.format("%064x", RUNS.get() * 10_000L + c);
+        post(socket, "LogDriver.StartLogging", "{\"File\":\"" + fifo + "\",\"Info\":{\"Config\":{\"nats-servers\":\"" + url
+            + "\",\"nats-subject\":\"" + SUBJECT_PREFIX + containers + "\"},\"ContainerID\":\"" + id
+            + "\",\"ContainerName\":\"/bench" + c + "\",\"ContainerImageID\":\"sha256:3650cccccccccccccccccccccccccccccccccccccccccccccccccccccccc6cc\","
+            + "\"ContainerImageName\":\"nginx:1.27\",\"DaemonName\":\"docker\"}}");
+    }
+
+    /**
+     * IDLE_S: {@code containers} streams whose FIFOs stay open and silent; after 2 s to settle, the plugin's CPU over
+     * {@code seconds}, in all and by thread, and each thread's wake-ups (voluntary context switches) a second.
+     */
+    private static void idle(final Process plugin, final Path socket, final Path dir, final String url,
+                             final int containers, final int seconds) throws Exception {
+        final List<Path> fifos = new ArrayList<>();
+        final List<FileChannel> writers = new ArrayList<>();
+        for (int c = 0; c < containers; c++) {
+            final Path f = dir.resolve("fifo-idle-" + c);
+            if (0 != new ProcessBuilder("mkfifo", f.toString()).start().waitFor()) {
+                throw new IOException("mkfifo failed");
+            }
+            fifos.add(f);
+            writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            startLogging(socket, f, url, containers, c);
+        }
+        RUNS.incrementAndGet();
+        Thread.sleep(2000);
+        final String pid = Long.toString(plugin.pid());
+        final Map<String, Long> ticks0 = threadTicksByName(pid);
+        final Map<String, Long> switches0 = wakeUpsByName(pid);
+        final long cpu0 = cpuTicks(plugin.pid());
+        Thread.sleep(seconds * 1000L);
+        final double cpu = (cpuTicks(plugin.pid()) - cpu0) / 100.0;
+        final StringBuilder wakeUps = new StringBuilder();
+        wakeUpsByName(pid).entrySet().stream()
+            .map(e -> Map.entry(e.getKey(), e.getValue() - switches0.getOrDefault(e.getKey(), 0L)))
+            .filter(e -> e.getValue() > 0).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+            .forEach(e -> wakeUps.append(' ').append(e.getKey()).append('=')
+                .append(String.format("%.1f", e.getValue() / (double) seconds)));
+        System.out.printf("plugin, %d idle containers, %d s: %.2f s of CPU (%.2f %% of a core), %d MB RSS, %d threads%n",
+            containers, seconds, cpu, 100 * cpu / seconds, peakRssMb(plugin.pid()), threads(plugin.pid()));
+        System.out.println("  CPU s by thread:" + cpuSince(pid, ticks0, Integer.MAX_VALUE));
+        System.out.println("  wake-ups a second by thread:" + wakeUps);
+        for (int c = 0; c < containers; c++) {
+            post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
+            writers.get(c).close();
+        }
+    }
+
+    /** @return voluntary context switches (the thread slept and was woken) of a process's live threads, by name. */
+    private static Map<String, Long> wakeUpsByName(final String pid) throws IOException {
+        final Map<String, Long> byName = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
+            for (final Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (final String l : Files.readAllLines(t.resolve("status"))) {
+                        if (l.startsWith("voluntary_ctxt_switches:")) {
+                            byName.merge(Files.readString(t.resolve("comm")).trim(),
+                                Long.parseLong(l.substring(l.indexOf(':') + 1).trim()), Long::sum);
+                        }
+                    }
+                } catch (final IOException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return byName;
     }
 
     private static byte[] frames(final byte[] line, final int n) {
