@@ -97,7 +97,13 @@ public final class ThroughputBenchmark {
             final AtomicLong received = new AtomicLong();
             // counts on the protocol itself: jnats' subscriber fell behind at these rates (see NatsSubscription)
             try (NatsSubscription sub = new NatsSubscription("127.0.0.1", port, SUBJECT_PREFIX + ">",
-                (buf, subjectFrom, subjectTo, payloadFrom, payloadTo) -> received.incrementAndGet())) {
+                (buf, subjectFrom, subjectTo, payloadFrom, payloadTo) -> {
+                    final Latencies l = latencies;
+                    if (null != l) {
+                        l.record(buf, payloadFrom, payloadTo);
+                    }
+                    received.incrementAndGet(); // after the record: a reader of the count sees it
+                })) {
 
                 final byte[] line = Lines.text(100, Lines.Kind.ASCII, 1);
                 final int eventSize = 450; // what the plugin publishes for a 100-byte line with the 6 metadata fields
@@ -218,6 +224,78 @@ public final class ThroughputBenchmark {
         }
     }
 
+    /** The paced case's latencies, or null (written by the case, read by the subscriber's thread). */
+    private static volatile Latencies latencies;
+
+    /**
+     * Paced cases: how long each line took from its write into the FIFO to its event's arrival at the subscriber.
+     * The writer puts {@link System#nanoTime()} in the first 19 bytes of each line's text just before the write; the
+     * subscriber (same JVM, same clock) reads it back from the end of the event (the text is its last field, 100
+     * ASCII bytes with nothing to escape). Written on the subscriber's thread only.
+     */
+    private static final class Latencies {
+        private static final byte[] TEXT_FIELD = "\"text\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private final long[] nanos;
+        private final long start = System.nanoTime();
+        /** The longest latency among the lines that arrived in each second of the case. */
+        private final long[] worstBySecond = new long[3600];
+        private int count;
+        private int unreadable;
+
+        Latencies(final long lines) {
+            nanos = new long[(int) Math.min(lines, 50_000_000)];
+        }
+
+        /** Writes the time into each frame's line: the last {@code lineLength} bytes of each of the equal frames. */
+        static void stamp(final byte[] frames, final int n, final int lineLength) {
+            final long now = System.nanoTime();
+            final int frameLength = frames.length / n;
+            for (int f = 0; f < n; f++) {
+                long v = now;
+                for (int i = (f + 1) * frameLength - lineLength + 18; i >= (f + 1) * frameLength - lineLength; i--) {
+                    frames[i] = (byte) ('0' + v % 10);
+                    v /= 10;
+                }
+            }
+        }
+
+        void record(final byte[] buf, final int from, final int to) {
+            final long now = System.nanoTime();
+            final int text = to - 2 - 100; // …"text":"<100 bytes>"}
+            if (text - TEXT_FIELD.length < from
+                || !java.util.Arrays.equals(buf, text - TEXT_FIELD.length, text, TEXT_FIELD, 0, TEXT_FIELD.length)) {
+                unreadable++;
+                return;
+            }
+            long v = 0;
+            for (int i = text; i < text + 19; i++) {
+                v = v * 10 + (buf[i] - '0');
+            }
+            if (count < nanos.length) {
+                nanos[count++] = now - v;
+            }
+            final int second = (int) Math.min(worstBySecond.length - 1, (now - start) / 1_000_000_000L);
+            worstBySecond[second] = Math.max(worstBySecond[second], now - v);
+        }
+
+        String summary() {
+            final long[] s = java.util.Arrays.copyOf(nanos, count);
+            java.util.Arrays.sort(s);
+            if (0 == s.length) {
+                return "no stamped line arrived (" + unreadable + " unreadable)";
+            }
+            final StringBuilder worst = new StringBuilder();
+            final int seconds = (int) Math.min(worstBySecond.length, (System.nanoTime() - start) / 1_000_000_000L + 1);
+            for (int i = 0; i < seconds; i++) {
+                worst.append(' ').append(Math.round(worstBySecond[i] / 1e6));
+            }
+            return String.format("p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%,d lines%s); the worst of each"
+                    + " second, ms:%s", s[s.length / 2] / 1e6, s[(int) (s.length * 0.99)] / 1e6,
+                s[(int) (s.length * 0.999)] / 1e6, s[s.length - 1] / 1e6, s.length,
+                0 == unreadable ? "" : ", " + unreadable + " unreadable", worst);
+        }
+    }
+
     /** The nats-server's, for THREADS=1. */
     private static long natsPid;
     /** NULL_PLUGIN=1: nothing reaches NATS; a case ends a second after its writers and counts lines written. */
@@ -297,6 +375,9 @@ public final class ThroughputBenchmark {
         final int framesPerChunk = Math.min(perContainer,
             rate > 0 ? Integer.parseInt(System.getenv().getOrDefault("CHUNK", "100")) : 2000);
         final byte[] chunk = frames(line, framesPerChunk);
+        // paced: each write stamps its lines with the time it is written, the subscriber takes the time of arrival
+        final Latencies caseLatencies = rate > 0 && !quiet ? new Latencies((long) containers * perContainer) : null;
+        latencies = caseLatencies;
         final long total = (long) containers * perContainer;
         final long before = received.get();
         final long cpu0 = cpuTicks(plugin.pid());
@@ -315,6 +396,7 @@ public final class ThroughputBenchmark {
         for (int w = 0; w < writerThreads; w++) {
             final int first = w;
             threads.add(Thread.ofPlatform().start(() -> {
+                final byte[] own = null == caseLatencies ? chunk : chunk.clone(); // stamped by this writer alone
                 try {
                     long written = 0;
                     final int chunks = (perContainer + framesPerChunk - 1) / framesPerChunk;
@@ -324,7 +406,10 @@ public final class ThroughputBenchmark {
                     for (int round = 0; round < outer; round++) {
                         for (int c = first; c < containers; c += writerThreads) {
                             for (int k = 0; k < inner; k++) {
-                                final ByteBuffer b = ByteBuffer.wrap(chunk);
+                                if (null != caseLatencies) {
+                                    Latencies.stamp(own, framesPerChunk, line.length);
+                                }
+                                final ByteBuffer b = ByteBuffer.wrap(own);
                                 while (b.hasRemaining()) {
                                     writers.get(c).write(b);
                                 }
@@ -394,8 +479,12 @@ public final class ThroughputBenchmark {
             writers.get(c).close();
         }
         final long lost = Math.max(0, total - delivered);
+        latencies = null;
         if (quiet) {
             return;
+        }
+        if (null != caseLatencies) {
+            System.out.println("  from write to arrival: " + caseLatencies.summary());
         }
         System.out.printf("%-34s %,12.0f %14.2f %12d %10d %8d   (%.0f %% of the ceiling; written in %.2f s, delivered in %.2f s;"
                 + " JIT compilers %.2f s/M lines of the CPU)%n",
@@ -445,8 +534,10 @@ public final class ThroughputBenchmark {
             .filter(e -> e.getValue() > 0).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
             .forEach(e -> wakeUps.append(' ').append(e.getKey()).append('=')
                 .append(String.format("%.1f", e.getValue() / (double) seconds)));
-        System.out.printf("plugin, %d idle containers, %d s: %.2f s of CPU (%.2f %% of a core), %d MB RSS, %d threads%n",
-            containers, seconds, cpu, 100 * cpu / seconds, peakRssMb(plugin.pid()), threads(plugin.pid()));
+        System.out.printf("plugin, %d idle containers, %d s: %.2f s of CPU (%.2f %% of a core), %d MB RSS now (%d MB"
+                + " at its peak, the warm-up's flood), %d threads%n", containers, seconds, cpu, 100 * cpu / seconds,
+            Long.parseLong(status(plugin.pid(), "VmRSS:").replace("kB", "").trim()) / 1024, peakRssMb(plugin.pid()),
+            threads(plugin.pid()));
         System.out.println("  CPU s by thread:" + cpuSince(pid, ticks0, Integer.MAX_VALUE));
         System.out.println("  wake-ups a second by thread:" + wakeUps);
         for (int c = 0; c < containers; c++) {
