@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reports lines/s, the plugin's CPU seconds per million lines (and its JIT compilers' share of them), its peak RSS
  * and thread count, for 1 and 16 containers, and 1000 containers at once (scale: threads and memory). Environment:
  * {@code ONLY=N} runs the case of N containers alone; {@code RATE=N} paces the writers to N lines/s in all instead of
- * flooding, the containers side by side (nothing is dropped then: the CPU figure is the cost of a delivered line), in
+ * flooding, the containers side by side (nothing is dropped then: the CPU figure is the cost of a delivered line;
+ * and each line's latency from its write to its arrival is reported, see {@link Latencies}), in
  * writes of {@code CHUNK} frames (100; dockerd writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS}
  * replaces config.json's JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000) and
  * {@code WARMUP_STREAMS=N} splits them into N streams one after the other (1); {@code LIMIT_S} bounds a case's
