@@ -287,12 +287,7 @@ class PluginIT {
             for (int i = 0; i < 100; i++) {
                 assertEquals("line " + (100 + i), got.get(i).get("text").asText());
             }
-            // logged once the recovered streams are started, so their lines may arrive first
-            final long logged = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!plugin.logText().contains("1 stream(s) recovered") && System.nanoTime() < logged) {
-                Thread.sleep(20);
-            }
-            assertTrue(plugin.logText().contains("1 stream(s) recovered"), plugin.logText());
+            waitForLog("1 stream(s) recovered"); // logged once the recovered streams run: their lines may come first
         }
     }
 
