@@ -358,16 +358,7 @@ public final class ThroughputBenchmark {
         throws Exception {
         final List<Path> fifos = new ArrayList<>();
         final List<FileChannel> writers = new ArrayList<>();
-        for (int c = 0; c < containers; c++) {
-            final Path f = dir.resolve("fifo-" + RUNS.get() + "-" + c);
-            if (0 != new ProcessBuilder("mkfifo", f.toString()).start().waitFor()) {
-                throw new IOException("mkfifo failed");
-            }
-            fifos.add(f);
-            writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
-            startLogging(socket, f, url, containers, c);
-        }
-        RUNS.incrementAndGet();
+        startStreams(socket, dir, url, containers, fifos, writers);
         // RATE=N paces the writers to N lines/s in all (in chunks of 100 frames): no flood, so nothing is dropped
         // and the CPU column is the plugin's cost per line at that rate
         final String rateSetting = quiet ? null : System.getenv("RATE");
@@ -475,10 +466,7 @@ public final class ThroughputBenchmark {
                 + "; this harness's busiest threads (the subscriber's among them):" + cpuSince("self", harness0, 5));
             System.out.println("  arrived every 100 ms:" + timeline);
         }
-        for (int c = 0; c < containers; c++) {
-            post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
-            writers.get(c).close();
-        }
+        stopStreams(socket, fifos, writers);
         final long lost = Math.max(0, total - delivered);
         latencies = null;
         if (quiet) {
@@ -492,6 +480,33 @@ public final class ThroughputBenchmark {
             "plugin, " + containers + " container" + (containers > 1 ? "s" : "") + " x " + perContainer + " lines",
             delivered / seconds, cpu / (delivered / 1e6), peakRssMb(plugin.pid()), peakThreads, lost,
             100 * (delivered / seconds) / ceiling, writeSeconds[0], seconds, jit / (delivered / 1e6));
+    }
+
+    /**
+     * A case's streams, as dockerd makes them: a FIFO each, held open for writing (into {@code fifos} and
+     * {@code writers}), and a StartLogging each.
+     */
+    private static void startStreams(final Path socket, final Path dir, final String url, final int containers,
+                                     final List<Path> fifos, final List<FileChannel> writers) throws Exception {
+        for (int c = 0; c < containers; c++) {
+            final Path f = dir.resolve("fifo-" + RUNS.get() + "-" + c);
+            if (0 != new ProcessBuilder("mkfifo", f.toString()).start().waitFor()) {
+                throw new IOException("mkfifo failed");
+            }
+            fifos.add(f);
+            writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            startLogging(socket, f, url, containers, c);
+        }
+        RUNS.incrementAndGet();
+    }
+
+    /** StopLogging for each of a case's streams, then dockerd's end of its FIFO closed. */
+    private static void stopStreams(final Path socket, final List<Path> fifos, final List<FileChannel> writers)
+        throws IOException {
+        for (int c = 0; c < fifos.size(); c++) {
+            post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
+            writers.get(c).close();
+        }
     }
 
     /** StartLogging for container {@code c} of a case of {@code containers}, as dockerd sends it. */
@@ -512,16 +527,7 @@ public final class ThroughputBenchmark {
                              final int containers, final int seconds) throws Exception {
         final List<Path> fifos = new ArrayList<>();
         final List<FileChannel> writers = new ArrayList<>();
-        for (int c = 0; c < containers; c++) {
-            final Path f = dir.resolve("fifo-idle-" + c);
-            if (0 != new ProcessBuilder("mkfifo", f.toString()).start().waitFor()) {
-                throw new IOException("mkfifo failed");
-            }
-            fifos.add(f);
-            writers.add(FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE));
-            startLogging(socket, f, url, containers, c);
-        }
-        RUNS.incrementAndGet();
+        startStreams(socket, dir, url, containers, fifos, writers);
         Thread.sleep(2000);
         final String pid = Long.toString(plugin.pid());
         final Map<String, Long> ticks0 = threadTicksByName(pid);
@@ -541,10 +547,7 @@ public final class ThroughputBenchmark {
             threads(plugin.pid()));
         System.out.println("  CPU s by thread:" + cpuSince(pid, ticks0, Integer.MAX_VALUE));
         System.out.println("  wake-ups a second by thread:" + wakeUps);
-        for (int c = 0; c < containers; c++) {
-            post(socket, "LogDriver.StopLogging", "{\"File\":\"" + fifos.get(c) + "\"}");
-            writers.get(c).close();
-        }
+        stopStreams(socket, fifos, writers);
     }
 
     /** @return voluntary context switches (the thread slept and was woken) of a process's live threads, by name. */
