@@ -35,9 +35,10 @@ import java.nio.file.StandardOpenOption;
  * {@link #COMPACT_BYTES} of the journal are confirmed, its unconfirmed tail (small: what is in flight) moves to a
  * new segment and the old one is deleted, so a busy stream's journal stays small — but a segment lives at least
  * {@link #COMPACT_INTERVAL_NANOS} unless {@link #COMPACT_MAX_BYTES} are confirmed: a stream of 10 MB/s compacts
- * once a second rather than ten times (each compaction creates, copies to and deletes a file on the publisher's
- * thread — on the reader's when lines dropped while nothing waited moved the resume offset —: ~0.5 ms, 2.5 % of the plugin's CPU at 200,000 lines/s when it ran every MiB), and its journal holds at
- * most about a second of its bytes or 16 MiB. While NATS confirms nothing it
+ * once a second rather than ten times (each compaction creates, copies to and deletes a file, ~0.5 ms, on the
+ * publisher's thread, or on the reader's when lines dropped while nothing waited moved the resume offset; 2.5 % of
+ * the plugin's CPU at 200,000 lines/s when it ran every MiB), and its journal holds at most about a second of its
+ * bytes or 16 MiB. While NATS confirms nothing it
  * never grows past {@link #MAX_BYTES}: beyond that the oldest unconfirmed bytes lose their crash protection (they
  * are still in memory and sent if the process lives).
  *
