@@ -45,7 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * writes of {@code CHUNK} frames (100; dockerd writes one frame per line: {@code CHUNK=1}); {@code PLUGIN_JVM_FLAGS}
  * replaces config.json's JVM flags; {@code WARMUP=N} sets the lines of the unreported warm-up (300,000) and
  * {@code WARMUP_STREAMS=N} splits them into N streams one after the other (1); {@code LIMIT_S} bounds a case's
- * seconds (300); {@code KEEP} keeps the work directory; {@code THREADS=1} prints, after each case, the plugin's CPU by
+ * seconds (300); {@code KEEP} keeps the work directory; {@code STATE_PARENT=dir} makes the plugin's state directory
+ * (its journals) under that directory instead of the work directory (e.g. a tmpfs, to compare file systems; the
+ * FIFOs follow {@code -Djava.io.tmpdir}); {@code THREADS=1} prints, after each case, the plugin's CPU by
  * thread, nats-server's CPU, this harness's busiest threads and how many lines had arrived every 100 ms;
  * {@code REPEAT=N} runs each case N times, a new stream each time; {@code NULL_PLUGIN=1} runs the plugin as the null
  * plugin ({@code DRAIN_ONLY=true}: it reads the FIFOs and throws the bytes away), whose CPU per line written is the
@@ -56,6 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ThroughputBenchmark {
     private static final String SUBJECT_PREFIX = "bench.";
     private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+    /** The plugins' state directories made under {@code STATE_PARENT}, removed with the work directory. */
+    private static final List<Path> STATE_DIRS_ELSEWHERE = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ThroughputBenchmark() {
     }
@@ -84,6 +88,7 @@ public final class ThroughputBenchmark {
             });
             if (null == System.getenv("KEEP")) {
                 deleteTree(dir);
+                STATE_DIRS_ELSEWHERE.forEach(ThroughputBenchmark::deleteTree);
             }
         });
         Runtime.getRuntime().addShutdownHook(cleanUp);
@@ -156,6 +161,7 @@ public final class ThroughputBenchmark {
             nats.waitFor(10, TimeUnit.SECONDS);
             if (null == System.getenv("KEEP")) {
                 deleteTree(dir);
+                STATE_DIRS_ELSEWHERE.forEach(ThroughputBenchmark::deleteTree);
             } else {
                 System.out.println("kept " + dir);
             }
@@ -593,7 +599,13 @@ public final class ThroughputBenchmark {
         final ProcessBuilder pb = new ProcessBuilder(cmd)
             .redirectErrorStream(true).redirectOutput(dir.resolve("plugin.log").toFile());
         pb.environment().put("LOG_DRIVER_SOCKET", dir.resolve("nats.sock").toString());
-        pb.environment().put("STATE_DIR", dir.resolve("state").toString());
+        final String stateParent = System.getenv("STATE_PARENT");
+        final Path state = null == stateParent ? dir.resolve("state")
+            : Files.createTempDirectory(Path.of(stateParent), "nats-state-");
+        if (null != stateParent) {
+            STATE_DIRS_ELSEWHERE.add(state);
+        }
+        pb.environment().put("STATE_DIR", state.toString());
         pb.environment().put("LOG_LEVEL", System.getenv().getOrDefault("PLUGIN_LOG_LEVEL", "WARN"));
         if (NULL_PLUGIN) {
             pb.environment().put("DRAIN_ONLY", "true");

@@ -23,6 +23,7 @@ import java.util.Map;
  *   <li>{@code PUBLISHER_NICE}: nice value of the publishing threads, 0 to 19 (default
  *   {@value DriverConfig#DEFAULT_PUBLISHER_NICE}; {@link DriverConfig#publisherNice()});</li>
  *   <li>{@code DRAIN_ONLY=true}: the benchmark's null plugin ({@link DriverConfig#drainOnly()});</li>
+ *   <li>{@code DISCARD_EVENTS=true}: the benchmark's plugin without NATS ({@link DriverConfig#discardEvents()});</li>
  *   <li>defaults of {@code --log-opt}s: {@code NATS_SERVERS}, {@code NATS_SUBJECT}, {@code NATS_MAX_RECONNECT},
  *   {@code NATS_USER}, {@code NATS_PASS}, {@code NATS_TOKEN}, {@code NATS_TLS_CA_CERT}, {@code NATS_TLS_CERT},
  *   {@code NATS_TLS_KEY}, {@code NATS_TLS_SKIP_VERIFY} (see {@link LogOptions#DEFAULTS_FROM_ENV}).</li>
@@ -48,7 +49,7 @@ final class PluginSettings {
         }
         return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
             base.maxFrameLength(), defaults, "true".equalsIgnoreCase(env.get("DRAIN_ONLY")),
-            nice(env.get("PUBLISHER_NICE")), base.connectionLinger());
+            "true".equalsIgnoreCase(env.get("DISCARD_EVENTS")), nice(env.get("PUBLISHER_NICE")), base.connectionLinger());
     }
 
     /** {@code PUBLISHER_NICE}: 0 (normal priority) to 19. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,14 +22,18 @@ class PluginSettingsTest {
     @Test
     void settingsAreReadFromTheEnvironment() {
         final var c = PluginSettings.fromEnvironment(Map.of("NATS_BUFFER_SIZE", "1m", "READER_THREADS", "3",
-            "STATE_DIR", "/tmp/x", "DRAIN_ONLY", "true", "NATS_SERVERS", "n1:4222", "PUBLISHER_NICE", "19"));
+            "STATE_DIR", "/tmp/x", "DRAIN_ONLY", "true", "NATS_SERVERS", "n1:4222", "PUBLISHER_NICE", "19",
+            "DISCARD_EVENTS", "true"));
         assertEquals(MIB, c.bufferBytes());
         assertEquals(3, c.readerThreads());
         assertEquals(Path.of("/tmp/x"), c.stateDir());
         assertTrue(c.drainOnly());
         assertEquals("n1:4222", c.optionDefaults().get("nats-servers"));
         assertEquals(19, c.publisherNice());
+        assertTrue(c.discardEvents());
         assertEquals(0, PluginSettings.fromEnvironment(Map.of()).publisherNice());
+        assertFalse(PluginSettings.fromEnvironment(Map.of()).discardEvents());
+        assertFalse(PluginSettings.fromEnvironment(Map.of()).drainOnly());
     }
 
     @Test

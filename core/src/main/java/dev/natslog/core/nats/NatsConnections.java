@@ -30,6 +30,7 @@ public final class NatsConnections implements AutoCloseable {
     private final int publisherNice;
     private final ScheduledExecutorService timer;
     private final Duration linger;
+    private final boolean discardEvents;
     private final Map<ConnectionSettings, Entry> connections = new HashMap<>();
 
     private static final class Entry {
@@ -61,6 +62,19 @@ public final class NatsConnections implements AutoCloseable {
      */
     public NatsConnections(final BufferBudget budget, final int publisherNice, final ScheduledExecutorService timer,
                            final Duration linger) {
+        this(budget, publisherNice, timer, linger, false);
+    }
+
+    /**
+     * @param budget        the plugin-wide bound on events waiting for NATS.
+     * @param publisherNice the nice value of each connection's publishing threads (0 to 19).
+     * @param timer         runs the closes of connections left unused for the linger (null when it is zero).
+     * @param linger        how long a connection no stream uses stays open for the next stream.
+     * @param discardEvents the benchmark's plugin without NATS: batches are taken as sent and confirmed instead of
+     *                      going to jnats ({@code DriverConfig#discardEvents}).
+     */
+    public NatsConnections(final BufferBudget budget, final int publisherNice, final ScheduledExecutorService timer,
+                           final Duration linger, final boolean discardEvents) {
         if (linger.isNegative() || (!linger.isZero() && null == timer)) {
             throw new IllegalArgumentException("a linger of " + linger + " needs a timer");
         }
@@ -68,6 +82,7 @@ public final class NatsConnections implements AutoCloseable {
         this.publisherNice = publisherNice;
         this.timer = timer;
         this.linger = linger;
+        this.discardEvents = discardEvents;
     }
 
     /**
@@ -78,7 +93,7 @@ public final class NatsConnections implements AutoCloseable {
     public synchronized SharedConnection acquire(final ConnectionSettings settings) throws IOException {
         Entry e = connections.get(settings);
         if (null == e) {
-            final SharedConnection c = new SharedConnection(settings, budget, publisherNice);
+            final SharedConnection c = new SharedConnection(settings, budget, publisherNice, true, discardEvents);
             c.connect(options(settings).writerThreadFactory(c.writerThreads()));
             e = new Entry(c);
             connections.put(settings, e);

@@ -124,6 +124,8 @@ public final class SharedConnection {
     private int batchStart;
     /** False to publish event by event with jnats' public API (its internals did not link, or a test asks). */
     private boolean batched;
+    /** The benchmark's plugin without NATS: batches go nowhere and count as confirmed at once. */
+    private final boolean discard;
     private long lastOversizeLog;
 
     SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice) {
@@ -133,6 +135,17 @@ public final class SharedConnection {
     /** @param batched false to publish event by event with jnats' public API, as if its internals did not link. */
     SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice,
                      final boolean batched) {
+        this(settings, budget, nice, batched, false);
+    }
+
+    /**
+     * @param batched false to publish event by event with jnats' public API, as if its internals did not link.
+     * @param discard the benchmark's plugin without NATS: each batch is taken as sent, and each flush as answered,
+     *                without jnats ({@code DriverConfig#discardEvents}).
+     */
+    SharedConnection(final ConnectionSettings settings, final BufferBudget budget, final int nice,
+                     final boolean batched, final boolean discard) {
+        this.discard = discard;
         this.batched = batched;
         this.settings = settings;
         this.budget = budget;
@@ -423,6 +436,9 @@ public final class SharedConnection {
             inflightWire[i] = wire;
         }
         batchStart = inflightCount;
+        if (discard) {
+            return true;
+        }
         try {
             if (batched) {
                 try {
@@ -473,18 +489,7 @@ public final class SharedConnection {
             requeueInflight();
             return;
         }
-        try {
-            c.flush(FLUSH_TIMEOUT);
-        } catch (final Exception e) {
-            LOG.debug("flush failed ({}); {} events will be sent again", e.toString(), inflightCount);
-            requeueInflight();
-            return;
-        }
-        // jnats' flush waits out a reconnect and then pings the new server: its answer says nothing of the events
-        // that went into the old connection's socket as it died
-        if (c.getStatus() != Connection.Status.CONNECTED || c.getStatistics().getReconnects() != inflightReconnects
-            || disconnects.get() != inflightDisconnects || transport(c) != inflightTransport) {
-            LOG.debug("the connection was lost while {} events were in flight; they will be sent again", inflightCount);
+        if (!discard && !answered(c)) {
             requeueInflight();
             return;
         }
@@ -521,6 +526,29 @@ public final class SharedConnection {
         inflightCount = 0;
         inflightBytes = 0;
         batchStart = 0;
+    }
+
+    /**
+     * Flushes: the server's answer to a PING sent after the in-flight events.
+     *
+     * @return true if the server answered on the connection that took those events; false if the flush failed or
+     *     the connection was lost meanwhile (the events are to be sent again).
+     */
+    private boolean answered(final Connection c) {
+        try {
+            c.flush(FLUSH_TIMEOUT);
+        } catch (final Exception e) {
+            LOG.debug("flush failed ({}); {} events will be sent again", e.toString(), inflightCount);
+            return false;
+        }
+        // jnats' flush waits out a reconnect and then pings the new server: its answer says nothing of the events
+        // that went into the old connection's socket as it died
+        if (c.getStatus() != Connection.Status.CONNECTED || c.getStatistics().getReconnects() != inflightReconnects
+            || disconnects.get() != inflightDisconnects || transport(c) != inflightTransport) {
+            LOG.debug("the connection was lost while {} events were in flight; they will be sent again", inflightCount);
+            return false;
+        }
+        return true;
     }
 
     /** Puts unconfirmed events back at the head of their queues, in their order (also those not handed over). */

@@ -21,13 +21,18 @@ import java.util.Map;
  * @param optionDefaults plugin-wide defaults of {@code --log-opt}s, by option key (a {@code --log-opt} wins).
  * @param drainOnly      the benchmark's <i>null plugin</i>: FIFOs are read and their bytes thrown away, nothing
  *                       else (no options, no NATS, no journal) — the floor no log driver plugin can beat.
+ * @param discardEvents  the benchmark's <i>plugin without NATS</i>: everything a line goes through up to jnats
+ *                       (FIFO, journal, decoding, queueing, JSON encoding into batches), then each batch is taken as
+ *                       sent and confirmed instead of being handed to jnats — what the plugin itself adds to
+ *                       dockerd's plugin path, apart from NATS (it still connects: publishing waits for the
+ *                       connection as always).
  * @param publisherNice  the nice value of the publishing threads, 0 to 19 (see {@link #DEFAULT_PUBLISHER_NICE}).
  * @param connectionLinger how long a NATS connection no stream uses stays open for the next stream
  *                       ({@link NatsConnections#DEFAULT_LINGER}; zero closes it with its last stream).
  */
 public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int readerThreads, int maxLineLength,
                            int maxFrameLength, Map<String, String> optionDefaults, boolean drainOnly,
-                           int publisherNice, Duration connectionLinger) {
+                           boolean discardEvents, int publisherNice, Duration connectionLinger) {
     /**
      * The publishing threads (publisher, jnats' writer) run at normal priority by default: lowering it (nice 10)
      * made no difference beyond the noise to how fast containers finish in the {@code docker run} benchmark (two
@@ -51,18 +56,18 @@ public record DriverConfig(String hostname, Path stateDir, long bufferBytes, int
     public static DriverConfig defaults(final String hostname, final Path stateDir) {
         return new DriverConfig(hostname, stateDir, BufferBudget.DEFAULT_CAPACITY, 2,
             LineAssembler.DEFAULT_MAX_LINE_LENGTH, LogEntryLayout.DEFAULT_MAX_FRAME_LENGTH, Map.of(), false,
-            DEFAULT_PUBLISHER_NICE, NatsConnections.DEFAULT_LINGER);
+            false, DEFAULT_PUBLISHER_NICE, NatsConnections.DEFAULT_LINGER);
     }
 
     /** @return a copy with another buffer bound. */
     public DriverConfig withBufferBytes(final long bytes) {
         return new DriverConfig(hostname, stateDir, bytes, readerThreads, maxLineLength, maxFrameLength, optionDefaults,
-            drainOnly, publisherNice, connectionLinger);
+            drainOnly, discardEvents, publisherNice, connectionLinger);
     }
 
     /** @return a copy with another connection linger. */
     public DriverConfig withConnectionLinger(final Duration linger) {
         return new DriverConfig(hostname, stateDir, bufferBytes, readerThreads, maxLineLength, maxFrameLength,
-            optionDefaults, drainOnly, publisherNice, linger);
+            optionDefaults, drainOnly, discardEvents, publisherNice, linger);
     }
 }

@@ -88,7 +88,8 @@ public final class LogDriver implements AutoCloseable {
         // (with the stream, its codec and its connection's buffers) for the rest of STOP_GRACE
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
-        this.connections = new NatsConnections(budget, config.publisherNice(), timer, config.connectionLinger());
+        this.connections = new NatsConnections(budget, config.publisherNice(), timer, config.connectionLinger(),
+            config.discardEvents());
         final long every = REPORT_INTERVAL.toMillis();
         timer.scheduleWithFixedDelay(this::report, every, every, TimeUnit.MILLISECONDS);
     }

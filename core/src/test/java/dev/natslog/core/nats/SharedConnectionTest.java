@@ -68,6 +68,48 @@ class SharedConnectionTest {
     }
 
     /**
+     * The benchmark's plugin without NATS ({@code DISCARD_EVENTS}): every event is encoded, taken as sent and
+     * confirmed — counted, its budget released, its resume offset checkpointed — and none reaches the server; the
+     * same events through an ordinary connection do arrive (so the subscriber would have seen them).
+     */
+    @Test
+    void aDiscardingConnectionConfirmsEveryEventAndPublishesNone() throws Exception {
+        try (NatsServer nats = NatsServer.start(dir);
+             Connection subscriber = Nats.connect(nats.url())) {
+            final Subscription sub = subscribed(subscriber, "dry");
+            final BufferBudget budget = new BufferBudget(1 << 20);
+            final SharedConnection dry = new SharedConnection(settings(nats), budget, 0, true, true);
+            dry.connect(NatsConnections.options(settings(nats)).writerThreadFactory(dry.writerThreads()));
+            final java.util.concurrent.atomic.AtomicLong checkpointed = new java.util.concurrent.atomic.AtomicLong();
+            final EventQueue queue = queue("dry", checkpointed::set);
+            for (int i = 1; i <= 500; i++) {
+                dry.offer(queue, line("line " + i, i, 10L * i));
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((queue.sent() < 500 || checkpointed.get() < 5000) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(500, queue.sent(), "every event counted as sent");
+            assertEquals(5000, checkpointed.get(), "the last event's resume offset checkpointed");
+            assertEquals(0, budget.used(), "every event's reservation released");
+            dry.close(Duration.ofSeconds(5));
+            queue.close();
+
+            final SharedConnection wet = new SharedConnection(settings(nats), new BufferBudget(1 << 20), 0);
+            wet.connect(NatsConnections.options(settings(nats)).writerThreadFactory(wet.writerThreads()));
+            final EventQueue control = queue("dry", resume -> { });
+            wet.offer(control, line("control", 1, 1));
+            final Message m = sub.nextMessage(Duration.ofSeconds(10));
+            assertNotNull(m, "the control event arrives");
+            assertTrue(new String(m.getData(), StandardCharsets.UTF_8).contains("\"text\":\"control\""),
+                "the first message on the subject is the control event, none of the discarded ones: "
+                    + new String(m.getData(), StandardCharsets.UTF_8));
+            wet.close(Duration.ofSeconds(5));
+            control.close();
+        }
+    }
+
+    /**
      * A slow trickle — a line every millisecond, each published at once — shares its flushes (PING/PONG round
      * trips): one per {@link SharedConnection#FLUSH_DELAY_NANOS} rather than one per line, and still every line is
      * delivered in order and its offset checkpointed.

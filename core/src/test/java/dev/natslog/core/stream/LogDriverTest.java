@@ -324,7 +324,8 @@ class LogDriverTest {
         driver.close();
         final DriverConfig d = DriverConfig.defaults("h", dir.resolve("state3"));
         driver = new LogDriver(new DriverConfig(d.hostname(), d.stateDir(), d.bufferBytes(), d.readerThreads(),
-            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true, d.publisherNice(), d.connectionLinger()));
+            d.maxLineLength(), d.maxFrameLength(), d.optionDefaults(), true, false, d.publisherNice(),
+            d.connectionLinger()));
         nats.stop(true);
         final FileChannel w = fifo("null");
         driver.start(dir.resolve("null").toString(), container(id(9), "null", Map.of("nats-servers", "bad:x")),
