@@ -49,7 +49,8 @@ final class PluginSettings {
         }
         return new DriverConfig(base.hostname(), base.stateDir(), buffer, Math.max(1, readers), base.maxLineLength(),
             base.maxFrameLength(), defaults, "true".equalsIgnoreCase(env.get("DRAIN_ONLY")),
-            "true".equalsIgnoreCase(env.get("DISCARD_EVENTS")), nice(env.get("PUBLISHER_NICE")), base.connectionLinger());
+            "true".equalsIgnoreCase(env.get("DISCARD_EVENTS")), nice(env.get("PUBLISHER_NICE")),
+            base.connectionLinger());
     }
 
     /** {@code PUBLISHER_NICE}: 0 (normal priority) to 19. */

@@ -31,9 +31,10 @@ class PluginSettingsTest {
         assertEquals("n1:4222", c.optionDefaults().get("nats-servers"));
         assertEquals(19, c.publisherNice());
         assertTrue(c.discardEvents());
-        assertEquals(0, PluginSettings.fromEnvironment(Map.of()).publisherNice());
-        assertFalse(PluginSettings.fromEnvironment(Map.of()).discardEvents());
-        assertFalse(PluginSettings.fromEnvironment(Map.of()).drainOnly());
+        final var defaults = PluginSettings.fromEnvironment(Map.of());
+        assertEquals(0, defaults.publisherNice());
+        assertFalse(defaults.discardEvents());
+        assertFalse(defaults.drainOnly());
     }
 
     @Test

@@ -414,9 +414,7 @@ public final class EventQueue {
         final Runnable done;
         synchronized (this) {
             inflight -= events;
-            if (lastResume > confirmedResume) {
-                confirmedResume = lastResume;
-            }
+            advance(lastResume);
             done = drainedAction();
         }
         if (null != done) {
@@ -442,10 +440,7 @@ public final class EventQueue {
         final boolean moved;
         synchronized (this) {
             inflight--;
-            moved = 0 == inflight && 0 == retrySize && resume > confirmedResume;
-            if (moved) {
-                confirmedResume = resume;
-            }
+            moved = 0 == inflight && 0 == retrySize && advance(resume);
             done = drainedAction();
         }
         if (moved) {
@@ -454,6 +449,19 @@ public final class EventQueue {
         if (null != done) {
             done.run();
         }
+    }
+
+    /**
+     * Moves {@link #confirmedResume()} forward to {@code resume}, never back. Holding the queue's lock.
+     *
+     * @return whether it moved.
+     */
+    private boolean advance(final long resume) {
+        if (resume <= confirmedResume) {
+            return false;
+        }
+        confirmedResume = resume;
+        return true;
     }
 
     /**
@@ -466,10 +474,7 @@ public final class EventQueue {
         final boolean moved;
         synchronized (this) {
             // nothing before it waits: a replay need not start before it
-            moved = 0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight && resume > confirmedResume;
-            if (moved) {
-                confirmedResume = resume;
-            }
+            moved = 0 == lines && 0 == stagedLines && 0 == retrySize && 0 == inflight && advance(resume);
         }
         if (moved) {
             checkpoint.accept(resume); // here, on the reader thread: nothing waits, so no flush will
